@@ -1,0 +1,337 @@
+"""Staff UI. Every changelist selects/prefetches what it shows, so it runs the
+same number of queries whatever the number of rows (tests pin this)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+from translated_fields import TranslatedFieldAdmin
+
+from .choices import AgreementStatus
+from .models import (
+    Agreement,
+    AgreementDocument,
+    AgreementParty,
+    AgreementSource,
+    DelegationTrip,
+    Organisation,
+    Person,
+    ProgrammeItem,
+    Signatory,
+    SigningEvent,
+    Topic,
+    TripStop,
+)
+
+
+class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
+    """Translated-field labels ("Title [en]") and the change-history view."""
+
+    list_per_page = 50
+    show_full_result_count = False
+
+
+def _set_public(modeladmin, request, queryset, *, public: bool):
+    changed = 0
+    for obj in queryset.filter(is_public=not public):
+        obj.is_public = public
+        obj.save(update_fields=["is_public", "updated_at"] if hasattr(obj, "updated_at") else ["is_public"])
+        changed += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d record changed.", "%(count)d records changed.", changed) % {"count": changed},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Publish selected records"), permissions=["change"])
+def publish(modeladmin, request, queryset):
+    _set_public(modeladmin, request, queryset, public=True)
+
+
+@admin.action(description=_("Unpublish selected records"), permissions=["change"])
+def unpublish(modeladmin, request, queryset):
+    _set_public(modeladmin, request, queryset, public=False)
+
+
+# --------------------------------------------------------------------------
+# Organisations, people, topics
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(RegistryAdmin):
+    list_display = ["name", "short_name", "kind", "country", "region", "city", "parent", "agreement_count"]
+    list_select_related = ["parent"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name", "short_name", "slug", "city", "region"]
+    prepopulated_fields = {"slug": ["short_name"]}
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "short_name", "slug", "kind", "parent"]}),
+        (_("Location"), {"fields": ["country", "region", "city", "website"]}),
+        (_("Description"), {"fields": [*Organisation.description.fields, "language"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreement_parties"))
+
+    @admin.display(description=_("agreements"), ordering="_agreement_count")
+    def agreement_count(self, obj):
+        return obj._agreement_count
+
+
+@admin.register(Person)
+class PersonAdmin(RegistryAdmin):
+    list_display = ["name", "position", "organisation", "is_public", "updated_at"]
+    list_select_related = ["organisation"]
+    list_filter = ["is_public", "organisation__kind", "organisation__country"]
+    search_fields = ["name", "slug", *Person.position.fields, "organisation__name", "organisation__short_name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["organisation"]
+    actions = [publish, unpublish]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["honorific", "name", "slug", "organisation", "is_public"]}),
+        (_("Position"), {"fields": [*Person.position.fields, "language"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+
+@admin.register(Topic)
+class TopicAdmin(RegistryAdmin):
+    list_display = [*Topic.name.fields, "slug", "agreement_count"]
+    search_fields = [*Topic.name.fields, "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    readonly_fields = ["created_at", "updated_at"]
+    fields = ["slug", *Topic.name.fields, *Topic.description.fields, "language", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreements"))
+
+    @admin.display(description=_("agreements"), ordering="_agreement_count")
+    def agreement_count(self, obj):
+        return obj._agreement_count
+
+
+# --------------------------------------------------------------------------
+# Agreements
+
+
+class PartyInlineFormSet(BaseInlineFormSet):
+    """A signed agreement has at least two distinct parties (checked on save)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        organisations = [
+            form.cleaned_data["organisation"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("organisation")
+        ]
+        if len(organisations) != len(set(organisations)):
+            raise ValidationError(_("An organisation can be a party to an agreement only once."))
+        if self.instance.status in AgreementStatus.concluded() and len(organisations) < 2:
+            raise ValidationError(_("A signed agreement needs at least two parties."))
+
+
+class AgreementPartyInline(admin.TabularInline):
+    model = AgreementParty
+    formset = PartyInlineFormSet
+    autocomplete_fields = ["organisation"]
+    fields = ["organisation", "role", "position"]
+    extra = 0
+    min_num = 0
+
+
+class SignatoryInline(admin.TabularInline):
+    model = Signatory
+    autocomplete_fields = ["person", "organisation"]
+    extra = 0
+
+
+class AgreementDocumentInline(admin.TabularInline):
+    model = AgreementDocument
+    fields = ["kind", "title", "file", "language", "is_public"]
+    extra = 0
+
+
+class AgreementSourceInline(admin.TabularInline):
+    model = AgreementSource
+    fields = ["kind", "title", "url", "publisher", "published_on"]
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(RegistryAdmin):
+    list_display = ["title", "status", "kind", "signed", "party_names", "is_public", "updated_at"]
+    list_select_related = ["signing_event"]
+    list_filter = ["status", "kind", "is_public", "topics", "parties__organisation__country", "signing_event__trip"]
+    date_hierarchy = "signed_on"
+    search_fields = [
+        *Agreement.title.fields,
+        "slug",
+        "parties__organisation__name",
+        "parties__organisation__short_name",
+    ]
+    autocomplete_fields = ["topics", "signing_event"]
+    actions = [publish, unpublish]
+    inlines = [AgreementPartyInline, SignatoryInline, AgreementDocumentInline, AgreementSourceInline]
+    readonly_fields = ["published_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", "kind", "status", "is_public", "language"]}),
+        (_("Title"), {"fields": Agreement.title.fields}),
+        (_("Summary"), {"fields": Agreement.summary.fields}),
+        (_("Objectives"), {"fields": Agreement.objectives.fields}),
+        (
+            _("Signing and validity"),
+            {"fields": ["signed_on", "signed_on_precision", "signing_event", "valid_from", "valid_until"]},
+        ),
+        (_("Topics"), {"fields": ["topics"]}),
+        (_("Record"), {"fields": ["published_at", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {"slug": ["title_en"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("parties__organisation")
+
+    @admin.display(description=_("signed"), ordering="signed_on")
+    def signed(self, obj):
+        return obj.signed_on_display or "–"
+
+    @admin.display(description=_("parties"))
+    def party_names(self, obj):
+        return ", ".join(party.organisation.display_name for party in obj.parties.all())
+
+
+@admin.register(AgreementDocument)
+class AgreementDocumentAdmin(RegistryAdmin):
+    list_display = ["title", "agreement", "kind", "language", "is_public", "updated_at"]
+    list_select_related = ["agreement"]
+    list_filter = ["kind", "is_public", "language"]
+    search_fields = ["title", *(f"agreement__{f}" for f in Agreement.title.fields)]
+    autocomplete_fields = ["agreement"]
+    actions = [publish, unpublish]
+    date_hierarchy = "created_at"
+
+
+# --------------------------------------------------------------------------
+# Signing events and trips
+
+
+class SignedAgreementInline(admin.TabularInline):
+    """The agreements signed at an event; they are edited on their own page."""
+
+    model = Agreement
+    fields = ["title", "status", "signed", "is_public"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    extra = 0
+    verbose_name = _("agreement signed here")
+    verbose_name_plural = _("agreements signed here")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("signed"))
+    def signed(self, obj):
+        return obj.signed_on_display
+
+
+@admin.register(SigningEvent)
+class SigningEventAdmin(RegistryAdmin):
+    list_display = ["title", "date_shown", "city", "country", "trip", "agreement_count"]
+    list_select_related = ["trip"]
+    list_filter = ["country", "trip"]
+    date_hierarchy = "date"
+    search_fields = [*SigningEvent.title.fields, "slug", "city", "venue"]
+    autocomplete_fields = ["trip", "people_present"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    inlines = [SignedAgreementInline]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", *SigningEvent.title.fields, "language"]}),
+        (_("When and where"), {"fields": ["date", "date_precision", "venue", "city", "country", "trip"]}),
+        (_("Description"), {"fields": SigningEvent.description.fields}),
+        (_("People present"), {"fields": ["people_present"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreements"))
+
+    @admin.display(description=_("date"), ordering="date")
+    def date_shown(self, obj):
+        return obj.date_display
+
+    @admin.display(description=_("agreements"), ordering="_agreement_count")
+    def agreement_count(self, obj):
+        return obj._agreement_count
+
+
+class TripStopInline(admin.TabularInline):
+    model = TripStop
+    fields = ["city", "arrival_date", "departure_date", "position"]
+    extra = 0
+
+
+class ProgrammeItemInline(admin.StackedInline):
+    model = ProgrammeItem
+    fk_name = "trip"
+    extra = 0
+    autocomplete_fields = ["signing_event"]
+    fields = [
+        ("kind", "date", "start_time", "end_time"),
+        ("city", "venue", "participant_count"),
+        tuple(ProgrammeItem.title.fields),
+        *ProgrammeItem.description.fields,
+        ("language", "part_of", "signing_event"),
+    ]
+
+
+@admin.register(DelegationTrip)
+class DelegationTripAdmin(RegistryAdmin):
+    list_display = ["title", "start_date", "end_date", "destination_country", "leader", "organiser", "item_count"]
+    list_select_related = ["leader", "organiser"]
+    list_filter = ["destination_country", "organiser"]
+    date_hierarchy = "start_date"
+    search_fields = [*DelegationTrip.title.fields, "slug", "stops__city", "leader__name"]
+    autocomplete_fields = ["leader", "organiser", "participant_organisations", "participant_people"]
+    prepopulated_fields = {"slug": ["title_en"]}
+    inlines = [TripStopInline, ProgrammeItemInline]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", *DelegationTrip.title.fields, "language"]}),
+        (
+            _("Trip"),
+            {"fields": ["leader", "organiser", "destination_country", "start_date", "end_date", "delegation_size"]},
+        ),
+        (_("Purpose"), {"fields": DelegationTrip.purpose.fields}),
+        (_("Participants"), {"fields": ["participant_organisations", "participant_people"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_item_count=Count("programme_items"))
+
+    @admin.display(description=_("programme items"), ordering="_item_count")
+    def item_count(self, obj):
+        return obj._item_count
+
+
+@admin.register(ProgrammeItem)
+class ProgrammeItemAdmin(RegistryAdmin):
+    list_display = ["title", "kind", "date", "city", "trip", "participant_count"]
+    list_select_related = ["trip"]
+    list_filter = ["kind", "trip"]
+    date_hierarchy = "date"
+    search_fields = [*ProgrammeItem.title.fields, "city", "venue"]
+    autocomplete_fields = ["trip", "part_of", "signing_event"]
