@@ -1,0 +1,29 @@
+import pytest
+from django.core.management import call_command
+
+from .factories import AgreementFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Production uses whitenoise's manifest storage, which needs collectstatic;
+    # tests render admin pages without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def founding_data(db):
+    call_command("load_founding_data", verbosity=0)
+
+
+@pytest.fixture
+def signed_agreement(db):
+    return AgreementFactory(signed=True)
