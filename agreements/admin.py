@@ -3,6 +3,7 @@ same number of queries whatever the number of rows (tests pin this)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,12 @@ class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
 
     list_per_page = 50
     show_full_result_count = False
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # simple-history calls select_related() with no names for models without
+        # foreign keys, which Django 6.1 deprecates; name the fields ourselves.
+        foreign_keys = [f.name for f in history_manager.model.tracked_fields if isinstance(f, models.ForeignKey)]
+        return history_manager.filter(**{pk_name: object_id}).select_related("history_user", *foreign_keys)
 
 
 def _set_public(modeladmin, request, queryset, *, public: bool):
@@ -78,7 +85,8 @@ class OrganisationAdmin(RegistryAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_agreement_count=Count("agreement_parties"))
+        # Meta.ordering does not apply to GROUP BY queries: order explicitly.
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreement_parties")).order_by("name")
 
     @admin.display(description=_("agreements"), ordering="_agreement_count")
     def agreement_count(self, obj):
@@ -111,7 +119,7 @@ class TopicAdmin(RegistryAdmin):
     fields = ["slug", *Topic.name.fields, *Topic.description.fields, "language", "created_at", "updated_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_agreement_count=Count("agreements"))
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreements")).order_by("slug")
 
     @admin.display(description=_("agreements"), ordering="_agreement_count")
     def agreement_count(self, obj):
@@ -266,7 +274,7 @@ class SigningEventAdmin(RegistryAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_agreement_count=Count("agreements"))
+        return super().get_queryset(request).annotate(_agreement_count=Count("agreements")).order_by("-date", "slug")
 
     @admin.display(description=_("date"), ordering="date")
     def date_shown(self, obj):
@@ -320,7 +328,9 @@ class DelegationTripAdmin(RegistryAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_item_count=Count("programme_items"))
+        return (
+            super().get_queryset(request).annotate(_item_count=Count("programme_items")).order_by("-start_date", "slug")
+        )
 
     @admin.display(description=_("programme items"), ordering="_item_count")
     def item_count(self, obj):

@@ -28,7 +28,7 @@ ensure_venv() {
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         echo "==> Installing dependencies${extra:+ with $extra} (pinned by requirements.lock)"
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
-        .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --disable-pip-version-check \
             -c requirements.lock -e ".$extra" || return 1
         echo "$want" >"$stamp"
     fi

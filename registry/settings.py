@@ -67,8 +67,10 @@ def envchoice(name: str, default: str, choices: set[str]) -> str:
 
 def envdatabase(name: str, default: str) -> dict:
     raw = os.environ.get(name) or default
+    conn_max_age = envint("DATABASE_CONN_MAX_AGE", 60)
+    connect_timeout = envint("DATABASE_CONNECT_TIMEOUT", 5)
     try:
-        config = dj_database_url.parse(raw, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60))
+        config = dj_database_url.parse(raw, conn_max_age=conn_max_age)
     except Exception as exc:  # dj-database-url raises several types for junk
         raise ImproperlyConfigured(f"{name}={raw!r} is not a usable database URL: {exc}") from None
     engine = config.get("ENGINE", "")
@@ -78,7 +80,7 @@ def envdatabase(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name}={raw!r} names no database.")
     if engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
-        config["OPTIONS"].setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", 5))
+        config["OPTIONS"].setdefault("connect_timeout", connect_timeout)
         config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -118,6 +120,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "registry.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,7 +193,6 @@ REST_FRAMEWORK = {
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.
 SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if envbool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = envint("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)

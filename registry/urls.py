@@ -1,17 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-from . import views
-
-admin.site.site_header = "Cooperation Agreement Registry"
-admin.site.site_title = "Agreement Registry"
-admin.site.index_title = "Registry administration"
+admin.site.site_header = _("Cooperation Agreement Registry")
+admin.site.site_title = _("Agreement Registry")
+admin.site.index_title = _("Registry administration")
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     # Until the public pages exist, the front page leads staff to the admin.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -139,6 +139,11 @@ class AgreementFactory(factory.django.DjangoModelFactory):
         for position, organisation in enumerate(organisations):
             AgreementParty.objects.create(agreement=self, organisation=organisation, position=position)
 
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set(extracted)
+
 
 class AgreementSourceFactory(factory.django.DjangoModelFactory):
     class Meta:

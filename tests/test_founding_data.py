@@ -22,8 +22,18 @@ from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Organisation, Person, Topic, DelegationTrip, TripStop, SigningEvent, ProgrammeItem, Agreement,
-          AgreementParty, AgreementSource]
+MODELS = [
+    Organisation,
+    Person,
+    Topic,
+    DelegationTrip,
+    TripStop,
+    SigningEvent,
+    ProgrammeItem,
+    Agreement,
+    AgreementParty,
+    AgreementSource,
+]
 
 
 def counts():
@@ -43,8 +53,16 @@ def load(verbosity=1) -> str:
 def test_loads_the_founding_example():
     output = load()
     assert counts() == {
-        "Organisation": 5, "Person": 1, "Topic": 5, "DelegationTrip": 1, "TripStop": 3, "SigningEvent": 1,
-        "ProgrammeItem": 3, "Agreement": 2, "AgreementParty": 4, "AgreementSource": 5,
+        "Organisation": 5,
+        "Person": 1,
+        "Topic": 5,
+        "DelegationTrip": 1,
+        "TripStop": 3,
+        "SigningEvent": 1,
+        "ProgrammeItem": 3,
+        "Agreement": 2,
+        "AgreementParty": 4,
+        "AgreementSource": 5,
     }
     assert "30 created, 0 updated, 0 unchanged, 0 skipped" in output
 
@@ -68,7 +86,10 @@ def test_key_facts_are_present():
     assert amz_saam.signed_on == datetime.date(2021, 10, 7)
     assert amz_saam.signing_event.city == "Katowice"
     assert set(amz_saam.topics.values_list("slug", flat=True)) == {
-        "supply-chain-digitalisation", "automotive-transformation", "rural-sme-suppliers"}
+        "supply-chain-digitalisation",
+        "automotive-transformation",
+        "rural-sme-suppliers",
+    }
     assert "Digitalisierung von Zulieferketten" in amz_saam.objectives_de
     assert "supply chains" in amz_saam.objectives_en
     assert amz_saam.sources.filter(url__contains="amz-sachsen.de").exists()
@@ -85,7 +106,10 @@ def test_key_facts_are_present():
     trip = DelegationTrip.objects.get()
     assert trip.leader == minister
     assert (trip.start_date, trip.destination_country.code, trip.delegation_size) == (
-        datetime.date(2021, 10, 6), "PL", 30)
+        datetime.date(2021, 10, 6),
+        "PL",
+        30,
+    )
     assert list(trip.stops.values_list("city", flat=True)) == ["Katowice", "Kraków", "Opole"]
     assert trip.stops.get(city="Opole").arrival_date == datetime.date(2021, 10, 9)
     workshop = trip.programme_items.get(kind="workshop")

@@ -71,9 +71,7 @@ def test_trip_end_not_before_start():
         lambda: DelegationTripFactory(start_date=datetime.date(2021, 10, 6), end_date=datetime.date(2021, 10, 5))
     )
     trip = DelegationTripFactory()
-    rejected_by_database(
-        lambda: DelegationTrip.objects.filter(pk=trip.pk).update(end_date=datetime.date(2000, 1, 1))
-    )
+    rejected_by_database(lambda: DelegationTrip.objects.filter(pk=trip.pk).update(end_date=datetime.date(2000, 1, 1)))
 
 
 def test_signed_agreement_needs_a_date_or_an_event():
