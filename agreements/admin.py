@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from translated_fields import TranslatedFieldAdmin
 
@@ -33,12 +34,22 @@ class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
 
     list_per_page = 50
     show_full_result_count = False
+    # get_absolute_url points into the admin until the public pages exist.
+    view_on_site = False
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history calls select_related() with no names for models without
         # foreign keys, which Django 6.1 deprecates; name the fields ourselves.
         foreign_keys = [f.name for f in history_manager.model.tracked_fields if isinstance(f, models.ForeignKey)]
         return history_manager.filter(**{pk_name: object_id}).select_related("history_user", *foreign_keys)
+
+
+class TabularInline(admin.TabularInline):
+    view_on_site = False
+
+
+class StackedInline(admin.StackedInline):
+    view_on_site = False
 
 
 def _set_public(modeladmin, request, queryset, *, public: bool):
@@ -72,7 +83,7 @@ def unpublish(modeladmin, request, queryset):
 class OrganisationAdmin(RegistryAdmin):
     list_display = ["name", "short_name", "kind", "country", "region", "city", "parent", "agreement_count"]
     list_select_related = ["parent"]
-    list_filter = ["kind", "country"]
+    list_filter = ["kind", ("country", CountryFilter)]
     search_fields = ["name", "short_name", "slug", "city", "region"]
     prepopulated_fields = {"slug": ["short_name"]}
     autocomplete_fields = ["parent"]
@@ -97,7 +108,7 @@ class OrganisationAdmin(RegistryAdmin):
 class PersonAdmin(RegistryAdmin):
     list_display = ["name", "position", "organisation", "is_public", "updated_at"]
     list_select_related = ["organisation"]
-    list_filter = ["is_public", "organisation__kind", "organisation__country"]
+    list_filter = ["is_public", "organisation__kind", ("organisation__country", CountryFilter)]
     search_fields = ["name", "slug", *Person.position.fields, "organisation__name", "organisation__short_name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["organisation"]
@@ -148,7 +159,7 @@ class PartyInlineFormSet(BaseInlineFormSet):
             raise ValidationError(_("A signed agreement needs at least two parties."))
 
 
-class AgreementPartyInline(admin.TabularInline):
+class AgreementPartyInline(TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     autocomplete_fields = ["organisation"]
@@ -157,19 +168,19 @@ class AgreementPartyInline(admin.TabularInline):
     min_num = 0
 
 
-class SignatoryInline(admin.TabularInline):
+class SignatoryInline(TabularInline):
     model = Signatory
     autocomplete_fields = ["person", "organisation"]
     extra = 0
 
 
-class AgreementDocumentInline(admin.TabularInline):
+class AgreementDocumentInline(TabularInline):
     model = AgreementDocument
     fields = ["kind", "title", "file", "language", "is_public"]
     extra = 0
 
 
-class AgreementSourceInline(admin.TabularInline):
+class AgreementSourceInline(TabularInline):
     model = AgreementSource
     fields = ["kind", "title", "url", "publisher", "published_on"]
     extra = 0
@@ -179,7 +190,14 @@ class AgreementSourceInline(admin.TabularInline):
 class AgreementAdmin(RegistryAdmin):
     list_display = ["title", "status", "kind", "signed", "party_names", "is_public", "updated_at"]
     list_select_related = ["signing_event"]
-    list_filter = ["status", "kind", "is_public", "topics", "parties__organisation__country", "signing_event__trip"]
+    list_filter = [
+        "status",
+        "kind",
+        "is_public",
+        "topics",
+        ("parties__organisation__country", CountryFilter),
+        "signing_event__trip",
+    ]
     date_hierarchy = "signed_on"
     search_fields = [
         *Agreement.title.fields,
@@ -234,7 +252,7 @@ class AgreementDocumentAdmin(RegistryAdmin):
 # Signing events and trips
 
 
-class SignedAgreementInline(admin.TabularInline):
+class SignedAgreementInline(TabularInline):
     """The agreements signed at an event; they are edited on their own page."""
 
     model = Agreement
@@ -258,7 +276,7 @@ class SignedAgreementInline(admin.TabularInline):
 class SigningEventAdmin(RegistryAdmin):
     list_display = ["title", "date_shown", "city", "country", "trip", "agreement_count"]
     list_select_related = ["trip"]
-    list_filter = ["country", "trip"]
+    list_filter = [("country", CountryFilter), "trip"]
     date_hierarchy = "date"
     search_fields = [*SigningEvent.title.fields, "slug", "city", "venue"]
     autocomplete_fields = ["trip", "people_present"]
@@ -285,13 +303,13 @@ class SigningEventAdmin(RegistryAdmin):
         return obj._agreement_count
 
 
-class TripStopInline(admin.TabularInline):
+class TripStopInline(TabularInline):
     model = TripStop
     fields = ["city", "arrival_date", "departure_date", "position"]
     extra = 0
 
 
-class ProgrammeItemInline(admin.StackedInline):
+class ProgrammeItemInline(StackedInline):
     model = ProgrammeItem
     fk_name = "trip"
     extra = 0
@@ -309,7 +327,7 @@ class ProgrammeItemInline(admin.StackedInline):
 class DelegationTripAdmin(RegistryAdmin):
     list_display = ["title", "start_date", "end_date", "destination_country", "leader", "organiser", "item_count"]
     list_select_related = ["leader", "organiser"]
-    list_filter = ["destination_country", "organiser"]
+    list_filter = [("destination_country", CountryFilter), "organiser"]
     date_hierarchy = "start_date"
     search_fields = [*DelegationTrip.title.fields, "slug", "stops__city", "leader__name"]
     autocomplete_fields = ["leader", "organiser", "participant_organisations", "participant_people"]

@@ -218,3 +218,20 @@ def test_signing_event_date_is_kept_with_precision():
     event.refresh_from_db()
     assert event.date_display == "2021"
     assert SigningEvent.objects.filter(date_precision="year").count() == 1
+
+
+def test_history_records_field_and_topic_changes():
+    agreement = AgreementFactory()
+    assert agreement.history.count() == 1
+    agreement.title_en = "Renamed"
+    agreement.save()
+    agreement.topics.set([TopicFactory()])
+    records = list(agreement.history.all())
+    assert len(records) == 3
+    assert records[1].title_en == "Renamed" and records[2].title_en != "Renamed"
+    assert records[0].topics.count() == 1 and records[1].topics.count() == 0
+    # Parties have their own history too.
+    party = agreement.parties.first()
+    party.role = "lead"
+    party.save()
+    assert [h.role for h in party.history.all()] == ["lead", "party"]
