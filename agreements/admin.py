@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
@@ -18,6 +19,7 @@ from .models import (
     AgreementDocument,
     AgreementParty,
     AgreementSource,
+    ApiToken,
     DelegationTrip,
     Organisation,
     Person,
@@ -27,6 +29,7 @@ from .models import (
     Topic,
     TripStop,
 )
+from .services import token_create, token_revoke
 
 
 class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
@@ -363,3 +366,63 @@ class ProgrammeItemAdmin(RegistryAdmin):
     date_hierarchy = "date"
     search_fields = [*ProgrammeItem.title.fields, "city", "venue"]
     autocomplete_fields = ["trip", "part_of", "signing_event"]
+
+
+# --------------------------------------------------------------------------
+# API tokens
+
+
+@admin.action(description=_("Revoke selected tokens"), permissions=["change"])
+def revoke_tokens(modeladmin, request, queryset):
+    tokens = list(queryset.filter(revoked_at__isnull=True))
+    for token in tokens:
+        token_revoke(token=token, revoked_by=request.user)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens)) % {"count": len(tokens)},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(SimpleHistoryAdmin):
+    """Tokens are created here (the key is shown once) and revoked; never edited."""
+
+    list_display = ["name", "organisation", "user", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_select_related = ["organisation", "user"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "organisation"]
+    search_fields = ["name", "prefix", "organisation__name", "organisation__short_name", "user__username"]
+    autocomplete_fields = ["organisation", "user"]
+    actions = [revoke_tokens]
+    fields = ["name", "organisation", "user", "expires_at"]
+    readonly_fields = ["prefix", "created_at", "created_by", "revoked_at", "last_used_at"]
+    view_on_site = False
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # tokens are immutable; revoke and create a new one instead
+        token, key = token_create(name=obj.name, organisation=obj.organisation, user=obj.user, created_by=request.user)
+        if obj.expires_at:
+            ApiToken.objects.filter(pk=token.pk).update(expires_at=obj.expires_at)
+        obj.pk = token.pk
+        request._new_api_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The key is rendered into this one response and stored nowhere.
+        return TemplateResponse(
+            request,
+            "admin/agreements/apitoken/key_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": ApiToken.objects.get(pk=obj.pk),
+                "key": request._new_api_key,
+                "title": _("API token created"),
+            },
+        )

@@ -8,10 +8,15 @@ original language, then to any language that has text.
 """
 
 import datetime
+import hashlib
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import F, Q
+from django.db import connection, models
+from django.db.models import Exists, F, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -98,6 +103,35 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: the one input of every visibility rule.
+
+    ``sees_everything`` for registry staff; ``organisation_ids`` for a partner
+    (an API token of an organisation); neither for the public.
+    """
+
+    sees_everything: bool = False
+    organisation_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def for_request(cls, request) -> "Viewer":
+        token = getattr(request, "auth", None)
+        if isinstance(token, ApiToken) and token.organisation_id:
+            return cls(organisation_ids=frozenset({token.organisation_id}))
+        user = getattr(request, "user", None)
+        if user is not None and user.is_active and user.is_staff:
+            return cls(sees_everything=True)
+        return cls()
+
+    @property
+    def scope(self) -> str:
+        """A short text that differs whenever what is visible differs (for caches and ETags)."""
+        if self.sees_everything:
+            return "all"
+        return "orgs:" + ",".join(map(str, sorted(self.organisation_ids))) if self.organisation_ids else "public"
+
+
 # --------------------------------------------------------------------------
 # Organisations, people, topics
 
@@ -161,12 +195,21 @@ class Organisation(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.short_name})" if self.short_name else self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Agreement.objects.filter(parties__organisation=self).refresh_derived()
+
     def get_absolute_url(self) -> str:
         return reverse("admin:agreements_organisation_change", args=[self.pk])
 
     @property
     def display_name(self) -> str:
         return self.short_name or self.name
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Viewer):
+        return self if viewer.sees_everything else self.filter(is_public=True)
 
 
 class Person(TimeStampedModel):
@@ -195,6 +238,8 @@ class Person(TimeStampedModel):
         ),
     )
     history = HistoricalRecords()
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -544,17 +589,73 @@ class ProgrammeItem(models.Model):
 # Agreements
 
 
+# PostgreSQL has German and English stemmers; Polish text is indexed as words.
+TEXT_SEARCH_CONFIGS = {"de": "german", "en": "english", "pl": "simple"}
+
+
+def search_document() -> SearchVector:
+    """The weighted search document of an agreement, as an SQL expression:
+    titles and party names weigh most, then summaries, then objectives."""
+    party_names = (
+        AgreementParty.objects.filter(agreement=OuterRef("pk"))
+        .values("agreement")
+        .annotate(names=StringAgg(Concat("organisation__name", Value(" "), "organisation__short_name"), Value(" ")))
+        .values("names")
+    )
+    vector = SearchVector(Coalesce(Subquery(party_names), Value("")), config="simple", weight="A")
+    for name, weight in (("title", "A"), ("summary", "B"), ("objectives", "C")):
+        for language, config in TEXT_SEARCH_CONFIGS.items():
+            vector += SearchVector(f"{name}_{language}", config=config, weight=weight)
+    return vector
+
+
 class AgreementQuerySet(models.QuerySet):
     def published(self):
         """Agreements the public may see: public ones that were signed."""
         return self.filter(is_public=True, status__in=AgreementStatus.concluded())
 
-    def with_related(self):
-        """The select/prefetch set that lists and detail pages need."""
-        return self.select_related("signing_event", "signing_event__trip").prefetch_related(
+    def visible_to(self, viewer: Viewer):
+        """The one rule for who sees which agreement (API, public pages, admin).
+
+        The public sees published agreements; a partner also sees every
+        agreement its organisation is a party to; staff see everything.
+        """
+        if viewer.sees_everything:
+            return self
+        condition = Q(is_public=True, status__in=AgreementStatus.concluded())
+        if viewer.organisation_ids:
+            condition |= Exists(
+                AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids)
+            )
+        return self.filter(condition)
+
+    def with_related(self, viewer: Viewer):
+        """The select/prefetch set that lists and detail pages need; nested
+        people and documents are narrowed to what ``viewer`` may see."""
+        return self.select_related("signing_event__trip").prefetch_related(
             "topics",
+            "sources",
             models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation")),
+            models.Prefetch(
+                "signatories",
+                queryset=Signatory.objects.filter(person__in=Person.objects.visible_to(viewer)).select_related(
+                    "person", "organisation"
+                ),
+                to_attr="visible_signatories",
+            ),
+            models.Prefetch(
+                "documents", queryset=AgreementDocument.objects.visible_to(viewer), to_attr="visible_documents"
+            ),
         )
+
+    def refresh_derived(self) -> int:
+        """Recompute what is derived from related rows: the search document
+        (title, summary, objectives in every language plus party names) and
+        ``updated_at``, so ETags change when a party or its name does."""
+        values = {"updated_at": timezone.now()}
+        if connection.vendor == "postgresql":
+            values["search_vector"] = search_document()
+        return self.update(**values)
 
 
 class Agreement(TimeStampedModel):
@@ -590,7 +691,9 @@ class Agreement(TimeStampedModel):
         _("public"), default=False, help_text=_("Public agreements appear on the public site once signed.")
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
-    history = HistoricalRecords(m2m_fields=[topics])
+    # Full-text search document, PostgreSQL only (GIN-indexed by migration 0002).
+    search_vector = SearchVectorField(null=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
 
     objects = AgreementQuerySet.as_manager()
 
@@ -658,6 +761,8 @@ class Agreement(TimeStampedModel):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
         super().save(*args, **kwargs)
+        if connection.vendor == "postgresql":
+            Agreement.objects.filter(pk=self.pk).update(search_vector=search_document())
 
     def get_absolute_url(self) -> str:
         return reverse("admin:agreements_agreement_change", args=[self.pk])
@@ -720,8 +825,17 @@ class AgreementParty(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} ({self.get_role_display()})"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Agreement.objects.filter(pk=self.agreement_id).refresh_derived()
+
     def get_absolute_url(self) -> str:
         return self.agreement.get_absolute_url()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Agreement.objects.filter(pk=self.agreement_id).refresh_derived()
+        return result
 
 
 class Signatory(models.Model):
@@ -753,6 +867,22 @@ class Signatory(models.Model):
         return self.agreement.get_absolute_url()
 
 
+class AgreementDocumentQuerySet(models.QuerySet):
+    def visible_to(self, viewer: Viewer):
+        """Public documents of published agreements; a partner also sees every
+        document of its organisation's agreements; staff see all."""
+        if viewer.sees_everything:
+            return self
+        condition = Q(is_public=True, agreement__is_public=True, agreement__status__in=AgreementStatus.concluded())
+        if viewer.organisation_ids:
+            condition |= Exists(
+                AgreementParty.objects.filter(
+                    agreement=OuterRef("agreement"), organisation_id__in=viewer.organisation_ids
+                )
+            )
+        return self.filter(condition)
+
+
 class AgreementDocument(TimeStampedModel):
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="documents"
@@ -763,6 +893,8 @@ class AgreementDocument(TimeStampedModel):
     language = models.CharField(_("language"), max_length=2, choices=TextLanguage.choices, blank=True)
     is_public = models.BooleanField(_("public"), default=False)
     history = HistoricalRecords()
+
+    objects = AgreementDocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "kind", "id"]
@@ -816,3 +948,81 @@ class AgreementSource(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.agreement.get_absolute_url()
+
+
+# --------------------------------------------------------------------------
+# API tokens
+
+
+def hash_token_key(key: str) -> str:
+    # Keys are 256-bit random strings, so a fast hash is enough (no brute force).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A key for the REST API. Only its SHA-256 hash is stored; the key itself
+    is shown once, when the token is created (``services.token_create``)."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. the partner system."))
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        help_text=_("Partner token: sees what this organisation is a party to."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text=_("Staff token: acts as this user, with their permissions."),
+    )
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False, db_index=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.UniqueConstraint(fields=["key_hash"], name="apitoken_unique_key_hash"),
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False, user__isnull=True)
+                | Q(organisation__isnull=True, user__isnull=False),
+                name="apitoken_one_owner",
+                violation_error_message=_("A token belongs either to an organisation or to a user."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:agreements_apitoken_change", args=[self.pk])
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

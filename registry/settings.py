@@ -112,9 +112,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_countries",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "agreements",
 ]
@@ -186,9 +189,65 @@ STORAGES = {
     },
 }
 
+
+def envrate(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    count, _slash, period = raw.strip().partition("/")
+    if not count.isdigit() or period not in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate like 120/minute or 10/second.")
+    return raw.strip()
+
+
+# Shared between processes and instances: Redis when REDIS_URL is set, else a
+# table in the database (created by migration). Never per-process memory.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://.")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "registry_cache"}}
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agreements.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "agreements.api.pagination.RegistryPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "agreements.api.throttling.AnonymousRateThrottle",
+        "agreements.api.throttling.PartnerRateThrottle",
+        "agreements.api.throttling.StaffRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anonymous": envrate("API_THROTTLE_ANONYMOUS", "120/minute"),
+        "partner": envrate("API_THROTTLE_PARTNER", "1200/minute"),
+        "staff": envrate("API_THROTTLE_STAFF", "3000/minute"),
+    },
+    # Client address for per-address limits: REMOTE_ADDR unless this many
+    # trusted proxies put theirs in X-Forwarded-For (so rotating it helps nobody).
+    "NUM_PROXIES": envint("API_NUM_PROXIES", 0),
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cooperation Agreement Registry API",
+    "DESCRIPTION": (
+        "Cooperation agreements, the organisations that sign them, signing events and delegation trips. "
+        "Send `Authorization: Token <key>` to see what your organisation may see. Lists are paginated "
+        "(`page`, `page_size` up to 200); a parameter that cannot be used answers 400 naming it."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.

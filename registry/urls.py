@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
@@ -10,6 +10,7 @@ admin.site.index_title = _("Registry administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("agreements.api.urls")),
     # Until the public pages exist, the front page leads staff to the admin.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -14,7 +14,7 @@ def load_compose():
 
 def test_compose_has_a_database_and_the_web_service():
     services = load_compose()["services"]
-    assert set(services) >= {"db", "web"}
+    assert set(services) >= {"db", "redis", "web"}
 
     db = services["db"]
     assert db["image"] == "postgres:17"
@@ -24,11 +24,17 @@ def test_compose_has_a_database_and_the_web_service():
     assert db["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 
 
+def services_healthchecked(services) -> set[str]:
+    return {name for name, service in services.items() if "healthcheck" in service}
+
+
 def test_web_waits_for_a_healthy_database_migrates_then_runs_gunicorn():
     web = load_compose()["services"]["web"]
     assert web["build"] == "."
     assert web["env_file"] == ".env"
-    assert web["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert web["depends_on"] == {"db": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
+    assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services_healthchecked(load_compose()["services"]) >= {"db", "redis"}
     database_url = web["environment"]["DATABASE_URL"]
     assert database_url.startswith("postgres://registry:") and database_url.endswith("@db:5432/registry")
     command = " ".join(web["command"])

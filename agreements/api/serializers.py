@@ -1,0 +1,478 @@
+"""API representations. Reading: translated text in the request's language
+(with fallback) and related records nested small (slug, name, url). Writing
+(staff only): every language's field, related records by slug, and the same
+model validation (``full_clean``) the admin applies, so bad input is a 400."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+from rest_framework.reverse import reverse
+
+from agreements.choices import AgreementStatus
+from agreements.models import (
+    Agreement,
+    AgreementParty,
+    DelegationTrip,
+    Organisation,
+    Person,
+    SigningEvent,
+    Topic,
+    Viewer,
+)
+
+
+def api_url(view_name: str):
+    return serializers.HyperlinkedIdentityField(view_name=f"api:{view_name}-detail", lookup_field="slug")
+
+
+# --------------------------------------------------------------------------
+# Small nested forms
+
+
+class OrganisationSummarySerializer(serializers.ModelSerializer):
+    url = api_url("organisation")
+    country = serializers.CharField(source="country.code")
+
+    class Meta:
+        model = Organisation
+        fields = ["slug", "name", "short_name", "country", "url"]
+
+
+class TopicSummarySerializer(serializers.ModelSerializer):
+    url = api_url("topic")
+    name = serializers.CharField()
+
+    class Meta:
+        model = Topic
+        fields = ["slug", "name", "url"]
+
+
+class PersonSummarySerializer(serializers.ModelSerializer):
+    url = api_url("person")
+    position = serializers.CharField()
+
+    class Meta:
+        model = Person
+        fields = ["slug", "name", "position", "url"]
+
+
+class SigningEventSummarySerializer(serializers.ModelSerializer):
+    url = api_url("signingevent")
+    title = serializers.CharField()
+
+    class Meta:
+        model = SigningEvent
+        fields = ["slug", "title", "date", "date_precision", "city", "url"]
+
+
+class TripSummarySerializer(serializers.ModelSerializer):
+    url = api_url("trip")
+    title = serializers.CharField()
+
+    class Meta:
+        model = DelegationTrip
+        fields = ["slug", "title", "start_date", "end_date", "url"]
+
+
+class PartySerializer(serializers.ModelSerializer):
+    organisation = OrganisationSummarySerializer()
+
+    class Meta:
+        model = AgreementParty
+        fields = ["organisation", "role"]
+
+
+class SignatorySerializer(serializers.Serializer):
+    person = PersonSummarySerializer()
+    organisation = serializers.SlugField(source="organisation.slug")
+
+
+class DocumentSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    language = serializers.CharField()
+    is_public = serializers.BooleanField()
+
+
+class SourceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+    publisher = serializers.CharField()
+    published_on = serializers.DateField()
+
+
+# --------------------------------------------------------------------------
+# Agreements
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    url = api_url("agreement")
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    objectives = serializers.CharField()
+    expired = serializers.BooleanField(source="is_expired", help_text="Derived: signed, and valid_until has passed.")
+    topics = TopicSummarySerializer(many=True)
+    parties = PartySerializer(many=True)
+    signatories = SignatorySerializer(many=True, source="visible_signatories")
+    signed_on_display = serializers.CharField(
+        help_text="The signing date as far as it is known, in the response language (e.g. 'October 2021')."
+    )
+    signing_event = SigningEventSummarySerializer()
+    trip = serializers.SerializerMethodField()
+    documents = DocumentSerializer(many=True, source="visible_documents")
+    sources = SourceSerializer(many=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "title",
+            "kind",
+            "status",
+            "expired",
+            "summary",
+            "objectives",
+            "language",
+            "topics",
+            "parties",
+            "signatories",
+            "signed_on",
+            "signed_on_precision",
+            "signed_on_display",
+            "signing_event",
+            "trip",
+            "valid_from",
+            "valid_until",
+            "documents",
+            "sources",
+            "is_public",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(TripSummarySerializer(allow_null=True))
+    def get_trip(self, obj):
+        trip = obj.signing_event.trip if obj.signing_event_id else None
+        return TripSummarySerializer(trip, context=self.context).data if trip else None
+
+
+class ModelCleanMixin:
+    """Run the model's own validation (fields, clean(), database constraints)
+    before saving, and report its errors per field as a 400."""
+
+    clean_exclude: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = self.instance or self.Meta.model()
+        plain = {k: v for k, v in attrs.items() if k not in self.clean_exclude}
+        for name, value in plain.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
+        return attrs
+
+
+class PartyWriteSerializer(serializers.Serializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    role = serializers.ChoiceField(choices=AgreementParty._meta.get_field("role").choices, default="party")
+
+
+class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
+    signing_event = serializers.SlugRelatedField(
+        slug_field="slug", queryset=SigningEvent.objects.all(), required=False, allow_null=True
+    )
+    parties = PartyWriteSerializer(many=True, required=False)
+    clean_exclude = ("topics", "parties")
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "slug",
+            "kind",
+            "status",
+            "language",
+            "is_public",
+            *Agreement.title.fields,
+            *Agreement.summary.fields,
+            *Agreement.objectives.fields,
+            "signed_on",
+            "signed_on_precision",
+            "signing_event",
+            "valid_from",
+            "valid_until",
+            "topics",
+            "parties",
+        ]
+        # Uniqueness is checked by full_clean with a message of our own.
+        extra_kwargs = {"slug": {"validators": []}}
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        parties = attrs.get("parties")
+        if parties is not None:
+            slugs = [p["organisation"].slug for p in parties]
+            if len(slugs) != len(set(slugs)):
+                raise serializers.ValidationError({"parties": "An organisation can be a party only once."})
+            count = len(parties)
+        else:
+            count = self.instance.parties.count() if self.instance else 0
+        status = attrs.get("status", self.instance.status if self.instance else AgreementStatus.DRAFT)
+        if status in AgreementStatus.concluded() and count < 2:
+            raise serializers.ValidationError({"parties": "A signed agreement needs at least two parties."})
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data):
+        return self._save(Agreement(), validated_data)
+
+    @transaction.atomic
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+    def _save(self, agreement, data):
+        topics = data.pop("topics", None)
+        parties = data.pop("parties", None)
+        for name, value in data.items():
+            setattr(agreement, name, value)
+        agreement.save()
+        if topics is not None:
+            agreement.topics.set(topics)
+        if parties is not None:
+            agreement.parties.exclude(organisation__in=[p["organisation"] for p in parties]).delete()
+            for position, party in enumerate(parties):
+                AgreementParty.objects.update_or_create(
+                    agreement=agreement,
+                    organisation=party["organisation"],
+                    defaults={"role": party["role"], "position": position},
+                )
+        return agreement
+
+    def to_representation(self, instance):
+        # Answer with the reading form, loaded the way the list loads it.
+        viewer = Viewer.for_request(self.context["request"])
+        fresh = Agreement.objects.with_related(viewer).get(pk=instance.pk)
+        return AgreementSerializer(fresh, context=self.context).data
+
+
+# --------------------------------------------------------------------------
+# Organisations, people, topics, events, trips
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    url = api_url("organisation")
+    country = serializers.CharField(source="country.code")
+    description = serializers.CharField(read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "name",
+            "short_name",
+            "kind",
+            "country",
+            "region",
+            "city",
+            "website",
+            "description",
+            "parent",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class OrganisationWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "slug",
+            "name",
+            "short_name",
+            "kind",
+            "country",
+            "region",
+            "city",
+            "website",
+            *Organisation.description.fields,
+            "language",
+            "parent",
+        ]
+        extra_kwargs = {"slug": {"validators": []}}
+
+    def to_representation(self, instance):
+        return OrganisationSerializer(instance, context=self.context).data
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    url = api_url("person")
+    position = serializers.CharField()
+    organisation = OrganisationSummarySerializer(allow_null=True)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "name",
+            "honorific",
+            "position",
+            "organisation",
+            "is_public",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PersonWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Person
+        fields = ["slug", "name", "honorific", *Person.position.fields, "language", "organisation", "is_public"]
+        extra_kwargs = {"slug": {"validators": []}}
+
+    def to_representation(self, instance):
+        return PersonSerializer(instance, context=self.context).data
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    url = api_url("topic")
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+    class Meta:
+        model = Topic
+        fields = ["id", "slug", "url", "name", "description", "created_at", "updated_at"]
+
+
+class TopicWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["slug", *Topic.name.fields, *Topic.description.fields, "language"]
+        extra_kwargs = {"slug": {"validators": []}}
+
+    def to_representation(self, instance):
+        return TopicSerializer(instance, context=self.context).data
+
+
+class SigningEventSerializer(serializers.ModelSerializer):
+    url = api_url("signingevent")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    date_display = serializers.CharField()
+    country = serializers.CharField(source="country.code")
+    trip = TripSummarySerializer(allow_null=True)
+    agreements = serializers.SerializerMethodField()
+    people_present = PersonSummarySerializer(many=True, source="visible_people_present")
+
+    class Meta:
+        model = SigningEvent
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "title",
+            "description",
+            "date",
+            "date_precision",
+            "date_display",
+            "venue",
+            "city",
+            "country",
+            "trip",
+            "agreements",
+            "people_present",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_agreements(self, obj):
+        request = self.context["request"]
+        return [
+            {
+                "slug": a.slug,
+                "title": a.title,
+                "url": reverse("api:agreement-detail", kwargs={"slug": a.slug}, request=request),
+            }
+            for a in obj.visible_agreements
+        ]
+
+
+class ProgrammeItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    date = serializers.DateField()
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    city = serializers.CharField()
+    venue = serializers.CharField()
+    participant_count = serializers.IntegerField(allow_null=True)
+    signing_event = serializers.SlugField(source="signing_event.slug", allow_null=True, default=None)
+
+
+class TripSerializer(serializers.ModelSerializer):
+    url = api_url("trip")
+    title = serializers.CharField()
+    purpose = serializers.CharField()
+    destination_country = serializers.CharField(source="destination_country.code")
+    leader = serializers.SerializerMethodField()
+    organiser = OrganisationSummarySerializer(allow_null=True)
+    cities = serializers.SerializerMethodField()
+    programme = ProgrammeItemSerializer(many=True, source="programme_items")
+    signing_events = SigningEventSummarySerializer(many=True)
+    participant_organisations = OrganisationSummarySerializer(many=True)
+
+    class Meta:
+        model = DelegationTrip
+        fields = [
+            "id",
+            "slug",
+            "url",
+            "title",
+            "purpose",
+            "leader",
+            "organiser",
+            "destination_country",
+            "cities",
+            "start_date",
+            "end_date",
+            "delegation_size",
+            "participant_organisations",
+            "programme",
+            "signing_events",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(PersonSummarySerializer(allow_null=True))
+    def get_leader(self, obj):
+        leader = obj.leader
+        if leader is None or not (leader.is_public or self.context.get("viewer_sees_everything")):
+            return None
+        return PersonSummarySerializer(leader, context=self.context).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_cities(self, obj):
+        return [stop.city for stop in obj.stops.all()]

@@ -1,0 +1,21 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("signing-events", views.SigningEventViewSet, basename="signingevent")
+router.register("trips", views.DelegationTripViewSet, basename="trip")
+router.register("topics", views.TopicViewSet, basename="topic")
+router.register("people", views.PersonViewSet, basename="person")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,226 @@
+"""REST API v1. Every viewset starts from the model's ``visible_to`` rule, so
+a record the caller may not see is a 404 exactly like a missing one."""
+
+import hashlib
+
+from django.db.models import Count, Max, Prefetch
+from django.utils.cache import get_conditional_response
+from django.utils.translation import get_language
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from agreements.filtersets import (
+    AgreementFilterSet,
+    DelegationTripFilterSet,
+    OrganisationFilterSet,
+    PersonFilterSet,
+    SigningEventFilterSet,
+    TopicFilterSet,
+)
+from agreements.models import (
+    Agreement,
+    DelegationTrip,
+    Organisation,
+    Person,
+    ProgrammeItem,
+    SigningEvent,
+    Topic,
+    Viewer,
+)
+
+from . import serializers
+
+ERRORS = {
+    400: OpenApiResponse(description="A parameter or field could not be used; the body names it."),
+    401: OpenApiResponse(description="The token is unknown, expired or revoked."),
+    404: OpenApiResponse(description="No such record, or not one the caller may see."),
+    429: OpenApiResponse(description="Too many requests; see Retry-After."),
+}
+WRITE_ERRORS = {**ERRORS, 403: OpenApiResponse(description="Writes need a staff account with the permission.")}
+
+
+def agreement_queryset(request):
+    viewer = Viewer.for_request(request)
+    return Agreement.objects.visible_to(viewer).with_related(viewer)
+
+
+class ConditionalGetMixin:
+    """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
+
+    The tag is computed from the filtered rows' count and newest ``updated_at``
+    (one aggregate query), the URL, the language and what the caller may see:
+    nothing is serialised to answer a 304.
+    """
+
+    def _etag(self, request, *parts) -> str:
+        viewer = Viewer.for_request(request)
+        text = "|".join(map(str, (request.get_full_path(), get_language(), viewer.scope, *parts)))
+        return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+    def list(self, request, *args, **kwargs):
+        stamp = self.filter_queryset(self.get_queryset()).order_by().aggregate(n=Count("pk"), last=Max("updated_at"))
+        return self._conditional(request, self._etag(request, stamp["n"], stamp["last"]), super().list, args, kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return self._conditional(
+            request, self._etag(request, obj.pk, obj.updated_at), lambda *a, **k: self._retrieve(obj), args, kwargs
+        )
+
+    def _retrieve(self, obj):
+        return Response(self.get_serializer(obj).data)
+
+    def _conditional(self, request, etag, produce, args, kwargs):
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return not_modified
+        response = produce(request, *args, **kwargs)
+        if response.status_code == 200:
+            response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
+            response["Vary"] = "Accept-Language, Authorization, Cookie"
+        return response
+
+
+class WriteSerializerMixin:
+    """Staff writes use a serializer with every language's fields and slugs."""
+
+    write_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in {"create", "update", "partial_update"}:
+            return self.write_serializer_class
+        return self.serializer_class
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List agreements", responses={200: serializers.AgreementSerializer, **ERRORS}),
+    retrieve=extend_schema(summary="One agreement", responses={200: serializers.AgreementSerializer, **ERRORS}),
+    create=extend_schema(
+        request=serializers.AgreementWriteSerializer, responses={201: serializers.AgreementSerializer, **WRITE_ERRORS}
+    ),
+    update=extend_schema(
+        request=serializers.AgreementWriteSerializer, responses={200: serializers.AgreementSerializer, **WRITE_ERRORS}
+    ),
+    partial_update=extend_schema(
+        request=serializers.AgreementWriteSerializer, responses={200: serializers.AgreementSerializer, **WRITE_ERRORS}
+    ),
+    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
+)
+class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
+    """Cooperation agreements. Anonymous callers see public, signed agreements;
+    a partner token also sees its organisation's; staff see all."""
+
+    queryset = Agreement.objects.all()
+    serializer_class = serializers.AgreementSerializer
+    write_serializer_class = serializers.AgreementWriteSerializer
+    filterset_class = AgreementFilterSet
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return agreement_queryset(self.request)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: serializers.OrganisationSerializer, **ERRORS}),
+    retrieve=extend_schema(responses={200: serializers.OrganisationSerializer, **ERRORS}),
+    create=extend_schema(responses={201: serializers.OrganisationSerializer, **WRITE_ERRORS}),
+    update=extend_schema(responses={200: serializers.OrganisationSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: serializers.OrganisationSerializer, **WRITE_ERRORS}),
+    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
+)
+class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
+    """Organisations: clusters, associations, public authorities and others."""
+
+    queryset = Organisation.objects.select_related("parent")
+    serializer_class = serializers.OrganisationSerializer
+    write_serializer_class = serializers.OrganisationWriteSerializer
+    filterset_class = OrganisationFilterSet
+    lookup_field = "slug"
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: serializers.PersonSerializer, **ERRORS}),
+    retrieve=extend_schema(responses={200: serializers.PersonSerializer, **ERRORS}),
+    create=extend_schema(responses={201: serializers.PersonSerializer, **WRITE_ERRORS}),
+    update=extend_schema(responses={200: serializers.PersonSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: serializers.PersonSerializer, **WRITE_ERRORS}),
+    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
+)
+class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
+    """People. Personal data: callers other than staff see public people only."""
+
+    queryset = Person.objects.all()
+    serializer_class = serializers.PersonSerializer
+    write_serializer_class = serializers.PersonWriteSerializer
+    filterset_class = PersonFilterSet
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return Person.objects.visible_to(Viewer.for_request(self.request)).select_related("organisation")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: serializers.TopicSerializer, **ERRORS}),
+    retrieve=extend_schema(responses={200: serializers.TopicSerializer, **ERRORS}),
+    create=extend_schema(responses={201: serializers.TopicSerializer, **WRITE_ERRORS}),
+    update=extend_schema(responses={200: serializers.TopicSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: serializers.TopicSerializer, **WRITE_ERRORS}),
+    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
+)
+class TopicViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
+    """Focus areas of agreements."""
+
+    queryset = Topic.objects.all()
+    serializer_class = serializers.TopicSerializer
+    write_serializer_class = serializers.TopicWriteSerializer
+    filterset_class = TopicFilterSet
+    lookup_field = "slug"
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: serializers.SigningEventSerializer, **ERRORS}),
+    retrieve=extend_schema(responses={200: serializers.SigningEventSerializer, **ERRORS}),
+)
+class SigningEventViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+    """Signing events, with the agreements signed there that the caller may see."""
+
+    queryset = SigningEvent.objects.all()
+    serializer_class = serializers.SigningEventSerializer
+    filterset_class = SigningEventFilterSet
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        viewer = Viewer.for_request(self.request)
+        return SigningEvent.objects.select_related("trip").prefetch_related(
+            Prefetch("agreements", queryset=Agreement.objects.visible_to(viewer), to_attr="visible_agreements"),
+            Prefetch("people_present", queryset=Person.objects.visible_to(viewer), to_attr="visible_people_present"),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: serializers.TripSerializer, **ERRORS}),
+    retrieve=extend_schema(responses={200: serializers.TripSerializer, **ERRORS}),
+)
+class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+    """Delegation trips with their cities, programme and signing events."""
+
+    queryset = DelegationTrip.objects.all()
+    serializer_class = serializers.TripSerializer
+    filterset_class = DelegationTripFilterSet
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return DelegationTrip.objects.select_related("leader", "organiser").prefetch_related(
+            "stops",
+            "participant_organisations",
+            "signing_events",
+            Prefetch("programme_items", queryset=ProgrammeItem.objects.select_related("signing_event")),
+        )
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "viewer_sees_everything": Viewer.for_request(self.request).sees_everything,
+        }

@@ -1,0 +1,251 @@
+"""One FilterSet per model, shared by the REST API and the public pages.
+
+Every parameter is validated: a value that cannot be parsed makes the
+FilterSet invalid, and its errors name the parameter (the API answers 400).
+"""
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .choices import AgreementKind, AgreementStatus, OrganisationKind
+from .models import (
+    Agreement,
+    AgreementParty,
+    DelegationTrip,
+    Organisation,
+    Person,
+    SigningEvent,
+    Topic,
+    TripStop,
+)
+
+MAX_QUERY_LENGTH = 200
+EXPIRED = "expired"
+STATUS_CHOICES = [*AgreementStatus.choices, (EXPIRED, _("Expired"))]
+
+
+def country_choices():
+    return list(countries)
+
+
+def active_language() -> str:
+    return (get_language() or "de").split("-")[0]
+
+
+class TranslatedOrderingFilter(django_filters.OrderingFilter):
+    """Ordering on a whitelist; ``title``/``name`` sort by the active language."""
+
+    def __init__(self, *args, translated=(), tiebreaker="id", **kwargs):
+        self.translated = set(translated)
+        self.tiebreaker = tiebreaker
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        descending = value.startswith("-")
+        name = value.lstrip("-")
+        if name in self.translated:
+            name = f"{name}_{active_language()}"
+        return f"-{name}" if descending else name
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        return qs.order_by(*[self.get_ordering_value(param) for param in value], self.tiebreaker)
+
+
+def text_filter(**kwargs) -> django_filters.CharFilter:
+    """The ``q`` parameter: bounded length (NUL bytes are refused by the form field)."""
+    return django_filters.CharFilter(method="filter_q", max_length=MAX_QUERY_LENGTH, label=_("Search"), **kwargs)
+
+
+def contains_any(fields: list[str], value: str) -> Q:
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": value})
+    return condition
+
+
+def translated_fields(*names: str) -> list[str]:
+    return [f"{name}_{language}" for name in names for language in ("de", "en", "pl")]
+
+
+class AgreementFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", label=_("Status (repeatable; 'expired' is derived)")
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices, label=_("Kind (repeatable)"))
+    party = django_filters.ModelMultipleChoiceFilter(
+        queryset=Organisation.objects.all(),
+        to_field_name="slug",
+        method="filter_party",
+        label=_("Party: organisation slug (repeatable; all must be parties)"),
+    )
+    country = django_filters.MultipleChoiceFilter(
+        choices=country_choices, method="filter_country", label=_("Country of a party (ISO 3166-1 alpha-2)")
+    )
+    topic = django_filters.ModelMultipleChoiceFilter(
+        queryset=Topic.objects.all(),
+        to_field_name="slug",
+        method="filter_topic",
+        label=_("Topic slug (repeatable; any of them)"),
+    )
+    trip = django_filters.ModelChoiceFilter(
+        queryset=DelegationTrip.objects.all(),
+        to_field_name="slug",
+        field_name="signing_event__trip",
+        label=_("Delegation trip slug"),
+    )
+    year = django_filters.NumberFilter(
+        field_name="signed_on__year", min_value=1900, max_value=2200, label=_("Year of signing")
+    )
+    signed_after = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="gte", label=_("Signed on or after (YYYY-MM-DD)")
+    )
+    signed_before = django_filters.DateFilter(
+        field_name="signed_on", lookup_expr="lte", label=_("Signed on or before (YYYY-MM-DD)")
+    )
+    updated_after = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601 date-time)")
+    )
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(
+        fields=[("signed_on", "signed_on"), ("title", "title"), ("updated_at", "updated_at")],
+        translated=["title"],
+        label=_("Order by"),
+    )
+
+    class Meta:
+        model = Agreement
+        fields = []
+
+    def filter_status(self, queryset, name, values):
+        today = timezone.localdate()
+        expired = Q(status=AgreementStatus.SIGNED, valid_until__lt=today)
+        condition = Q()
+        for value in values:
+            condition |= expired if value == EXPIRED else Q(status=value)
+        return queryset.filter(condition)
+
+    def filter_party(self, queryset, name, organisations):
+        for organisation in organisations:
+            queryset = queryset.filter(
+                Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
+            )
+        return queryset
+
+    def filter_country(self, queryset, name, codes):
+        return queryset.filter(
+            Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation__country__in=codes))
+        )
+
+    def filter_topic(self, queryset, name, topics):
+        if not topics:
+            return queryset
+        through = Agreement.topics.through
+        return queryset.filter(Exists(through.objects.filter(agreement=OuterRef("pk"), topic__in=topics)))
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if connection.vendor == "postgresql":
+            query = (
+                SearchQuery(value, config="german", search_type="websearch")
+                | SearchQuery(value, config="english", search_type="websearch")
+                | SearchQuery(value, config="simple", search_type="websearch")
+            )
+            queryset = queryset.filter(search_vector=query)
+            if not self.data.get("ordering"):
+                queryset = queryset.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-rank", "-id")
+            return queryset
+        parties = AgreementParty.objects.filter(agreement=OuterRef("pk")).filter(
+            contains_any(["organisation__name", "organisation__short_name"], value)
+        )
+        return queryset.filter(
+            contains_any(translated_fields("title", "summary", "objectives"), value) | Exists(parties)
+        )
+
+
+class OrganisationFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=OrganisationKind.choices)
+    country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    parent = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(fields=[("name", "name"), ("country", "country"), ("updated_at", "updated_at")])
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contains_any(["name", "short_name", "city", "region"], value.strip()))
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(fields=[("name", "name"), ("updated_at", "updated_at")])
+
+    class Meta:
+        model = Person
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contains_any(["name", *translated_fields("position")], value.strip()))
+
+
+class TopicFilterSet(django_filters.FilterSet):
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(fields=[("slug", "slug"), ("name", "name")], translated=["name"])
+
+    class Meta:
+        model = Topic
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contains_any(["slug", *translated_fields("name")], value.strip()))
+
+
+class SigningEventFilterSet(django_filters.FilterSet):
+    trip = django_filters.ModelChoiceFilter(queryset=DelegationTrip.objects.all(), to_field_name="slug")
+    country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(fields=[("date", "date"), ("title", "title")], translated=["title"])
+
+    class Meta:
+        model = SigningEvent
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(contains_any(["city", "venue", *translated_fields("title")], value.strip()))
+
+
+class DelegationTripFilterSet(django_filters.FilterSet):
+    destination_country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    organiser = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
+    started_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
+    started_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    q = text_filter()
+    ordering = TranslatedOrderingFilter(fields=[("start_date", "start_date"), ("title", "title")], translated=["title"])
+
+    class Meta:
+        model = DelegationTrip
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        stops = TripStop.objects.filter(trip=OuterRef("pk"), city__icontains=value)
+        return queryset.filter(contains_any(translated_fields("title", "purpose"), value) | Exists(stops))
