@@ -1019,6 +1019,13 @@ class ApiToken(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("admin:agreements_apitoken_change", args=[self.pk])
 
+    def clean(self):
+        super().clean()
+        if self._state.adding and self.expires_at is not None and self.expires_at <= timezone.now():
+            raise ValidationError({"expires_at": _("The expiry must lie in the future.")})
+        if self.user_id and not (self.user.is_active and self.user.is_staff):
+            raise ValidationError({"user": _("Only active staff users can have a staff token.")})
+
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
