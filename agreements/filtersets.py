@@ -57,7 +57,15 @@ class TranslatedOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         if value in django_filters.constants.EMPTY_VALUES:
             return qs
-        return qs.order_by(*[self.get_ordering_value(param) for param in value], self.tiebreaker)
+        ordering = []
+        for param in value:
+            name = self.get_ordering_value(param)
+            # Empty values last in both directions, the same on SQLite and PostgreSQL.
+            if name.startswith("-"):
+                ordering.append(F(name[1:]).desc(nulls_last=True))
+            else:
+                ordering.append(F(name).asc(nulls_last=True))
+        return qs.order_by(*ordering, self.tiebreaker)
 
 
 def text_filter(**kwargs) -> django_filters.CharFilter:
@@ -125,7 +133,8 @@ class AgreementFilterSet(django_filters.FilterSet):
         model = Agreement
         fields = []
 
-    def filter_status(self, queryset, name, values):
+    def filter_status(self, queryset, name, value: str):
+        values = value
         today = timezone.localdate()
         expired = Q(status=AgreementStatus.SIGNED, valid_until__lt=today)
         condition = Q()
@@ -133,25 +142,28 @@ class AgreementFilterSet(django_filters.FilterSet):
             condition |= expired if value == EXPIRED else Q(status=value)
         return queryset.filter(condition)
 
-    def filter_party(self, queryset, name, organisations):
+    def filter_party(self, queryset, name, value: str):
+        organisations = value
         for organisation in organisations:
             queryset = queryset.filter(
                 Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
             )
         return queryset
 
-    def filter_country(self, queryset, name, codes):
+    def filter_country(self, queryset, name, value: str):
+        codes = value
         return queryset.filter(
             Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation__country__in=codes))
         )
 
-    def filter_topic(self, queryset, name, topics):
+    def filter_topic(self, queryset, name, value: str):
+        topics = value
         if not topics:
             return queryset
         through = Agreement.topics.through
         return queryset.filter(Exists(through.objects.filter(agreement=OuterRef("pk"), topic__in=topics)))
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         value = value.strip()
         if not value:
             return queryset
@@ -185,7 +197,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         model = Organisation
         fields = []
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["name", "short_name", "city", "region"], value.strip()))
 
 
@@ -199,7 +211,7 @@ class PersonFilterSet(django_filters.FilterSet):
         model = Person
         fields = []
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["name", *translated_fields("position")], value.strip()))
 
 
@@ -211,7 +223,7 @@ class TopicFilterSet(django_filters.FilterSet):
         model = Topic
         fields = []
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["slug", *translated_fields("name")], value.strip()))
 
 
@@ -228,7 +240,7 @@ class SigningEventFilterSet(django_filters.FilterSet):
         model = SigningEvent
         fields = []
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["city", "venue", *translated_fields("title")], value.strip()))
 
 
@@ -245,7 +257,7 @@ class DelegationTripFilterSet(django_filters.FilterSet):
         model = DelegationTrip
         fields = []
 
-    def filter_q(self, queryset, name, value):
+    def filter_q(self, queryset, name, value: str):
         value = value.strip()
         stops = TripStop.objects.filter(trip=OuterRef("pk"), city__icontains=value)
         return queryset.filter(contains_any(translated_fields("title", "purpose"), value) | Exists(stops))

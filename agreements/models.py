@@ -168,6 +168,7 @@ class Organisation(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="organisation_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("An organisation with this slug already exists."),
             ),
             models.CheckConstraint(
@@ -249,6 +250,7 @@ class Person(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="person_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("A person with this slug already exists."),
             ),
             models.CheckConstraint(
@@ -285,6 +287,7 @@ class Topic(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="topic_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("A topic with this slug already exists."),
             ),
             models.CheckConstraint(
@@ -357,6 +360,7 @@ class DelegationTrip(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="trip_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("A trip with this slug already exists."),
             ),
             models.CheckConstraint(
@@ -465,6 +469,7 @@ class SigningEvent(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="signingevent_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("A signing event with this slug already exists."),
             ),
             models.CheckConstraint(
@@ -599,10 +604,16 @@ def search_document() -> SearchVector:
     party_names = (
         AgreementParty.objects.filter(agreement=OuterRef("pk"))
         .values("agreement")
-        .annotate(names=StringAgg(Concat("organisation__name", Value(" "), "organisation__short_name"), Value(" ")))
+        .annotate(
+            names=StringAgg(
+                Concat("organisation__name", Value(" "), "organisation__short_name", output_field=models.TextField()),
+                Value(" "),
+            )
+        )
         .values("names")
     )
-    vector = SearchVector(Coalesce(Subquery(party_names), Value("")), config="simple", weight="A")
+    names = Coalesce(Subquery(party_names), Value(""), output_field=models.TextField())
+    vector = SearchVector(names, config="simple", weight="A")
     for name, weight in (("title", "A"), ("summary", "B"), ("objectives", "C")):
         for language, config in TEXT_SEARCH_CONFIGS.items():
             vector += SearchVector(f"{name}_{language}", config=config, weight=weight)
@@ -705,6 +716,7 @@ class Agreement(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["slug"],
                 name="agreement_unique_slug",
+                violation_error_code="unique",
                 violation_error_message=_("An agreement with this slug already exists."),
             ),
             models.CheckConstraint(

@@ -219,6 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "agreements.api.pagination.RegistryPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "agreements.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "agreements.api.throttling.AnonymousRateThrottle",
         "agreements.api.throttling.PartnerRateThrottle",
@@ -248,6 +249,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementKindEnum": "agreements.choices.AgreementKind",
+        "AgreementStatusEnum": "agreements.choices.AgreementStatus",
+        "OrganisationKindEnum": "agreements.choices.OrganisationKind",
+        "PartyRoleEnum": "agreements.choices.PartyRole",
+        "DatePrecisionEnum": "agreements.choices.DatePrecision",
+        "TextLanguageEnum": "agreements.choices.TextLanguage",
+    },
 }
 
 # Security. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.

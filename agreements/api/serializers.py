@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.reverse import reverse
 
-from agreements.choices import AgreementStatus
+from agreements.choices import AgreementStatus, PartyRole
 from agreements.models import (
     Agreement,
     AgreementParty,
@@ -101,7 +101,7 @@ class SourceSerializer(serializers.Serializer):
     title = serializers.CharField()
     url = serializers.URLField()
     publisher = serializers.CharField()
-    published_on = serializers.DateField()
+    published_on = serializers.DateField(allow_null=True)
 
 
 # --------------------------------------------------------------------------
@@ -120,7 +120,7 @@ class AgreementSerializer(serializers.ModelSerializer):
     signed_on_display = serializers.CharField(
         help_text="The signing date as far as it is known, in the response language (e.g. 'October 2021')."
     )
-    signing_event = SigningEventSummarySerializer()
+    signing_event = SigningEventSummarySerializer(allow_null=True)
     trip = serializers.SerializerMethodField()
     documents = DocumentSerializer(many=True, source="visible_documents")
     sources = SourceSerializer(many=True)
@@ -178,7 +178,8 @@ class ModelCleanMixin:
             instance.full_clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(get_error_detail(exc)) from exc
-        return attrs
+        # clean() may normalise values (e.g. a date to its precision): keep them.
+        return {**attrs, **{name: getattr(instance, name) for name in plain}}
 
 
 class PartyWriteSerializer(serializers.Serializer):
@@ -253,7 +254,7 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
                 AgreementParty.objects.update_or_create(
                     agreement=agreement,
                     organisation=party["organisation"],
-                    defaults={"role": party["role"], "position": position},
+                    defaults={"role": party.get("role", PartyRole.PARTY), "position": position},
                 )
         return agreement
 
@@ -272,7 +273,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
     url = api_url("organisation")
     country = serializers.CharField(source="country.code")
     description = serializers.CharField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -424,8 +425,8 @@ class ProgrammeItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     date = serializers.DateField()
-    start_time = serializers.TimeField()
-    end_time = serializers.TimeField()
+    start_time = serializers.TimeField(allow_null=True)
+    end_time = serializers.TimeField(allow_null=True)
     city = serializers.CharField()
     venue = serializers.CharField()
     participant_count = serializers.IntegerField(allow_null=True)

@@ -38,13 +38,30 @@ def world(db):
     org_b = OrganisationFactory(slug="org-b", name="Beta Association", country="PL")
     org_c = OrganisationFactory(slug="org-c", name="Gamma Institute", country="CZ")
     event = SigningEventFactory(slug="event")
-    public = AgreementFactory(slug="public", signed=True, parties=[org_a, org_c], signing_event=event,
-                              topics=[TopicFactory(slug="software")],
-                              title_en="Open cooperation", summary_en="Supply chains and software")
-    draft_a = AgreementFactory(slug="draft-a", parties=[org_a, org_c], title_en="Secret draft alpha",
-                               summary_en="confidential hydrogen plans", signing_event=event)
-    hidden_b = AgreementFactory(slug="hidden-b", signed=True, is_public=False, parties=[org_b, org_c],
-                                title_en="Private beta pact", summary_en="confidential hydrogen plans")
+    public = AgreementFactory(
+        slug="public",
+        signed=True,
+        parties=[org_a, org_c],
+        signing_event=event,
+        topics=[TopicFactory(slug="software")],
+        title_en="Open cooperation",
+        summary_en="Supply chains and software",
+    )
+    draft_a = AgreementFactory(
+        slug="draft-a",
+        parties=[org_a, org_c],
+        title_en="Secret draft alpha",
+        summary_en="confidential hydrogen plans",
+        signing_event=event,
+    )
+    hidden_b = AgreementFactory(
+        slug="hidden-b",
+        signed=True,
+        is_public=False,
+        parties=[org_b, org_c],
+        title_en="Private beta pact",
+        summary_en="confidential hydrogen plans",
+    )
     public_person = PersonFactory(slug="minister", name="Public Minister", is_public=True)
     hidden_person = PersonFactory(slug="private-person", name="Private Person", is_public=False)
     SignatoryFactory(agreement=public, person=public_person, organisation=org_a)
@@ -67,8 +84,11 @@ def staff_user(username, *, perms=(), superuser=False):
     return user
 
 
-WRITE_PERMS = [f"{action}_{model}" for action in ("add", "change", "delete", "view")
-               for model in ("agreement", "organisation", "person", "topic")]
+WRITE_PERMS = [
+    f"{action}_{model}"
+    for action in ("add", "change", "delete", "view")
+    for model in ("agreement", "organisation", "person", "topic")
+]
 
 
 @pytest.fixture
@@ -76,8 +96,7 @@ def clients(world):
     """anonymous, partner_a, partner_b, staff (no permissions), staff_perm, superuser."""
     _, key_a = token_create(name="A", organisation=world.org_a)
     _, key_b = token_create(name="B", organisation=world.org_b)
-    result = {"anonymous": APIClient(), "partner_a": client_with_token(key_a),
-              "partner_b": client_with_token(key_b)}
+    result = {"anonymous": APIClient(), "partner_a": client_with_token(key_a), "partner_b": client_with_token(key_b)}
     for name, user in {
         "staff": staff_user("staff"),
         "staff_perm": staff_user("staff-perm", perms=WRITE_PERMS),

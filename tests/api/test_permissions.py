@@ -44,9 +44,21 @@ def test_agreement_detail_is_404_when_hidden(clients, caller):
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize(
     "query",
-    ["q=hydrogen", "q=confidential", "party=org-b", "party=org-a", "country=PL", "status=draft",
-     "status=signed", "kind=cooperation_agreement", "ordering=title", "signed_after=2000-01-01",
-     "year=2021", "trip=", "updated_after=2000-01-01T00:00:00Z"],
+    [
+        "q=hydrogen",
+        "q=confidential",
+        "party=org-b",
+        "party=org-a",
+        "country=PL",
+        "status=draft",
+        "status=signed",
+        "kind=cooperation_agreement",
+        "ordering=title",
+        "signed_after=2000-01-01",
+        "year=2021",
+        "trip=",
+        "updated_after=2000-01-01T00:00:00Z",
+    ],
 )
 def test_no_filter_reveals_hidden_agreements(clients, caller, query):
     found = slugs(clients[caller].get(f"/api/v1/agreements/?{query}"))
@@ -90,16 +102,28 @@ def test_public_resources_are_readable_by_everyone(clients, world, caller, resou
 
 
 WRITES = {
-    "anonymous": 401, "partner_a": 403, "partner_b": 403, "staff": 403, "staff_perm": None, "superuser": None,
+    "anonymous": 401,
+    "partner_a": 403,
+    "partner_b": 403,
+    "staff": 403,
+    "staff_perm": None,
+    "superuser": None,
 }
 
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_agreement_writes_need_the_model_permission(clients, world, caller):
     client = clients[caller]
-    create = client.post("/api/v1/agreements/", {
-        "slug": f"new-{caller}", "title_en": "New", "status": "draft", "parties": [{"organisation": "org-a"}],
-    }, format="json")
+    create = client.post(
+        "/api/v1/agreements/",
+        {
+            "slug": f"new-{caller}",
+            "title_en": "New",
+            "status": "draft",
+            "parties": [{"organisation": "org-a"}],
+        },
+        format="json",
+    )
     patch = client.patch("/api/v1/agreements/public/", {"title_en": "Changed"}, format="json")
     delete = client.delete("/api/v1/agreements/draft-a/")
     expected = WRITES[caller]
