@@ -94,3 +94,35 @@ def test_default_database_is_a_sqlite_file_in_the_project():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(ROOT / "db.sqlite3")
+
+
+def test_redis_url_selects_the_redis_cache():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache", result.stderr
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        REDIS_URL=None,
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.db.DatabaseCache", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REDIS_URL", "localhost:6379", "must start with redis://"),
+        ("API_THROTTLE_ANONYMOUS", "lots", "is not a rate like"),
+        ("API_NUM_PROXIES", "-2", "must be at least 0"),
+    ],
+)
+def test_junk_api_settings_stop_start_up(variable, value, message):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0 and message in result.stderr
