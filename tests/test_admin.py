@@ -12,6 +12,7 @@ from django.urls import reverse
 from agreements.models import (
     Agreement,
     AgreementDocument,
+    ApiToken,
     DelegationTrip,
     Organisation,
     Person,
@@ -19,6 +20,7 @@ from agreements.models import (
     SigningEvent,
     Topic,
 )
+from agreements.services import token_create
 
 from .factories import (
     AgreementDocumentFactory,
@@ -42,6 +44,7 @@ FACTORIES = {
     SigningEvent: SigningEventFactory,
     DelegationTrip: DelegationTripFactory,
     ProgrammeItem: ProgrammeItemFactory,
+    ApiToken: lambda: token_create(name="partner system", organisation=OrganisationFactory())[0],
 }
 REGISTERED = [model for model in admin.site._registry if model._meta.app_label == "agreements"]
 

@@ -63,4 +63,6 @@ def test_docs_load_nothing_from_other_hosts(client, settings):
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', page)
     assert external == []
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
-        assert client.get(asset).status_code == 200, asset
+        static = client.get(asset)
+        assert static.status_code == 200, asset
+        static.close()  # file responses hold the file open until closed
