@@ -37,8 +37,6 @@ class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
 
     list_per_page = 50
     show_full_result_count = False
-    # get_absolute_url points into the admin until the public pages exist.
-    view_on_site = False
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history calls select_related() with no names for models without
@@ -117,6 +115,7 @@ class PersonAdmin(RegistryAdmin):
     autocomplete_fields = ["organisation"]
     actions = [publish, unpublish]
     readonly_fields = ["created_at", "updated_at"]
+    view_on_site = False  # people have no public page of their own
     fieldsets = [
         (None, {"fields": ["honorific", "name", "slug", "organisation", "is_public"]}),
         (_("Position"), {"fields": [*Person.position.fields, "language"]}),

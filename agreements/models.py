@@ -201,7 +201,7 @@ class Organisation(TimeStampedModel):
         Agreement.objects.filter(parties__organisation=self).refresh_derived()
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:agreements_organisation_change", args=[self.pk])
+        return reverse("agreements:organisation_detail", kwargs={"slug": self.slug})
 
     @property
     def display_name(self) -> str:
@@ -306,7 +306,7 @@ class Topic(TimeStampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:agreements_topic_change", args=[self.pk])
+        return reverse("agreements:topic_detail", kwargs={"slug": self.slug})
 
 
 # --------------------------------------------------------------------------
@@ -384,7 +384,7 @@ class DelegationTrip(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:agreements_delegationtrip_change", args=[self.pk])
+        return reverse("agreements:trip_detail", kwargs={"slug": self.slug})
 
     def contains(self, day: datetime.date | None) -> bool:
         return day is None or self.start_date <= day <= self.end_date
@@ -496,7 +496,7 @@ class SigningEvent(TimeStampedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:agreements_signingevent_change", args=[self.pk])
+        return reverse("agreements:signingevent_detail", kwargs={"slug": self.slug})
 
     @property
     def date_display(self) -> str:
@@ -777,7 +777,7 @@ class Agreement(TimeStampedModel):
             Agreement.objects.filter(pk=self.pk).update(search_vector=search_document())
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:agreements_agreement_change", args=[self.pk])
+        return reverse("agreements:agreement_detail", kwargs={"slug": self.slug})
 
     @property
     def signed_on_display(self) -> str:

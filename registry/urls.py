@@ -1,8 +1,8 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 admin.site.site_header = _("Cooperation Agreement Registry")
 admin.site.site_title = _("Agreement Registry")
@@ -11,9 +11,9 @@ admin.site.index_title = _("Registry administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("agreements.api.urls")),
-    # Until the public pages exist, the front page leads staff to the admin.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+# Public pages: German unprefixed, English under /en/, Polish under /pl/.
+urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)
 
 if settings.DEBUG:
     from django.conf.urls.static import static

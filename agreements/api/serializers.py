@@ -110,6 +110,7 @@ class SourceSerializer(serializers.Serializer):
 
 class AgreementSerializer(serializers.ModelSerializer):
     url = api_url("agreement")
+    web_url = serializers.SerializerMethodField(help_text="The public page (null while the agreement is not public).")
     title = serializers.CharField()
     summary = serializers.CharField()
     objectives = serializers.CharField()
@@ -155,6 +156,12 @@ class AgreementSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_web_url(self, obj):
+        if not (obj.is_public and obj.status in AgreementStatus.concluded()):
+            return None
+        return self.context["request"].build_absolute_uri(obj.get_absolute_url())
 
     @extend_schema_field(TripSummarySerializer(allow_null=True))
     def get_trip(self, obj):

@@ -1,0 +1,288 @@
+"""Public pages. They show what the public may see: the anonymous case of the
+shared visibility rule (``Viewer()``), whoever is logged in."""
+
+import json
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from .choices import AgreementKind
+from .filtersets import AgreementFilterSet
+from .models import (
+    Agreement,
+    AgreementParty,
+    DelegationTrip,
+    Organisation,
+    Person,
+    ProgrammeItem,
+    SigningEvent,
+    Topic,
+    Viewer,
+)
+
+PUBLIC = Viewer()
+PAGE_SIZE = 20
+FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "ordering")
+ORDERINGS = [("-signed_on", "newest first"), ("signed_on", "oldest first"), ("title", "title A–Z")]
+
+
+def published_agreements():
+    return Agreement.objects.visible_to(PUBLIC)
+
+
+def public_agreements_with_party():
+    """Organisations that are a party to at least one published agreement."""
+    return Exists(AgreementParty.objects.filter(organisation=OuterRef("pk"), agreement__in=published_agreements()))
+
+
+def json_ld(data: dict) -> str:
+    """schema.org data for a <script type="application/ld+json"> element, escaped for HTML."""
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return mark_safe(text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026"))  # noqa: S308
+
+
+def filtered_agreements(request):
+    """The public list filtered by the query string (shared by the page and the downloads).
+
+    Returns (queryset, errors); errors name the parameters that could not be used.
+    """
+    data = request.GET.copy()
+    for name in list(data):
+        if name not in FILTER_PARAMETERS or data.getlist(name) == [""]:
+            data.pop(name)
+    filterset = AgreementFilterSet(data, queryset=published_agreements())
+    if not filterset.is_valid():
+        return Agreement.objects.none(), filterset.errors
+    queryset = filterset.qs
+    if not data.get("ordering") and not data.get("q"):
+        queryset = queryset.order_by("-signed_on", "-id")
+    return queryset, {}
+
+
+def agreement_list(request):
+    queryset, errors = filtered_agreements(request)
+    paginator = Paginator(queryset.with_related(PUBLIC), PAGE_SIZE)
+    page = None
+    if not errors:
+        try:
+            page = paginator.page(request.GET.get("page", 1))
+        except (PageNotAnInteger, EmptyPage):
+            errors = {"page": [_("There is no such page of results.")]}
+    active = {name: request.GET.getlist(name) for name in FILTER_PARAMETERS if any(request.GET.getlist(name))}
+    context = {
+        "page": page,
+        "agreements": page.object_list if page else [],
+        "errors": errors,
+        "active": active,
+        "query_without_page": _query_without(request, "page"),
+        "organisations": Organisation.objects.filter(public_agreements_with_party()).order_by("name"),
+        "countries": _party_countries(),
+        "topics": Topic.objects.filter(agreements__in=published_agreements()).distinct().order_by("slug"),
+        "trips": DelegationTrip.objects.filter(signing_events__agreements__in=published_agreements()).distinct(),
+        "kinds": AgreementKind.choices,
+        "years": _signing_years(),
+        "orderings": [(value, _(label)) for value, label in ORDERINGS],
+    }
+    return render(request, "agreements/agreement_list.html", context, status=400 if errors else 200)
+
+
+def _query_without(request, name):
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+def _party_countries():
+    codes = Organisation.objects.filter(public_agreements_with_party()).values_list("country", flat=True).distinct()
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda item: item[1])
+
+
+def _signing_years():
+    dates = published_agreements().filter(signed_on__isnull=False).dates("signed_on", "year", order="DESC")
+    return [d.year for d in dates]
+
+
+def agreement_detail(request, slug):
+    agreement = get_object_or_404(published_agreements().with_related(PUBLIC), slug=slug)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "name": agreement.title,
+        "description": agreement.summary,
+        "dateCreated": agreement.signed_on,
+        "url": request.build_absolute_uri(agreement.get_absolute_url()),
+        "inLanguage": agreement.language,
+        "about": [topic.name for topic in agreement.topics.all()],
+        "contributor": [_organisation_ld(request, p.organisation) for p in agreement.parties.all()],
+    }
+    return render(request, "agreements/agreement_detail.html", {"agreement": agreement, "json_ld": json_ld(data)})
+
+
+def _organisation_ld(request, organisation):
+    data = {
+        "@type": "Organization",
+        "name": organisation.name,
+        "url": request.build_absolute_uri(organisation.get_absolute_url()),
+        "address": {"@type": "PostalAddress", "addressCountry": organisation.country.code},
+    }
+    if organisation.short_name:
+        data["alternateName"] = organisation.short_name
+    if organisation.website:
+        data["sameAs"] = organisation.website
+    return data
+
+
+def organisation_list(request):
+    organisations = Organisation.objects.annotate(
+        published_count=Count("agreement_parties", filter=Q(agreement_parties__agreement__in=published_agreements()))
+    ).order_by("name")
+    return render(request, "agreements/organisation_list.html", {"organisations": organisations})
+
+
+def organisation_detail(request, slug):
+    organisation = get_object_or_404(Organisation.objects.select_related("parent"), slug=slug)
+    agreements = list(
+        published_agreements()
+        .filter(Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation)))
+        .with_related(PUBLIC)
+        .order_by("-signed_on", "-id")
+    )
+    partners = {}
+    for agreement in agreements:
+        for party in agreement.parties.all():
+            if party.organisation_id != organisation.pk:
+                partners[party.organisation_id] = party.organisation
+    data = {
+        "@context": "https://schema.org",
+        **_organisation_ld(request, organisation),
+        "description": organisation.description,
+    }
+    if organisation.parent:
+        data["parentOrganization"] = _organisation_ld(request, organisation.parent)
+    return render(
+        request,
+        "agreements/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "agreements": agreements,
+            "partners": sorted(partners.values(), key=lambda o: o.name),
+            "json_ld": json_ld(data),
+        },
+    )
+
+
+def trip_list(request):
+    trips = DelegationTrip.objects.select_related("organiser").prefetch_related("stops").order_by("-start_date")
+    return render(request, "agreements/trip_list.html", {"trips": trips})
+
+
+def _trip_queryset():
+    return DelegationTrip.objects.select_related("organiser", "leader").prefetch_related(
+        "stops",
+        "participant_organisations",
+        Prefetch("programme_items", queryset=ProgrammeItem.objects.select_related("signing_event", "part_of")),
+        Prefetch(
+            "signing_events",
+            queryset=SigningEvent.objects.prefetch_related(
+                Prefetch("agreements", queryset=published_agreements(), to_attr="published_agreements")
+            ),
+        ),
+    )
+
+
+def trip_detail(request, slug):
+    trip = get_object_or_404(_trip_queryset(), slug=slug)
+    leader = trip.leader if trip.leader and trip.leader.is_public else None
+    url = request.build_absolute_uri(trip.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": trip.title,
+        "description": trip.purpose,
+        "startDate": trip.start_date,
+        "endDate": trip.end_date,
+        "url": url,
+        "location": [
+            {
+                "@type": "Place",
+                "name": stop.city,
+                "address": {
+                    "@type": "PostalAddress",
+                    "addressLocality": stop.city,
+                    "addressCountry": trip.destination_country.code,
+                },
+            }
+            for stop in trip.stops.all()
+        ],
+        "organizer": _organisation_ld(request, trip.organiser) if trip.organiser else None,
+        "subEvent": [
+            {
+                "@type": "Event",
+                "name": item.title,
+                "startDate": item.date,
+                "description": item.description,
+                "location": {"@type": "Place", "name": item.venue or item.city},
+                "superEvent": {"@type": "Event", "name": trip.title, "url": url},
+            }
+            for item in trip.programme_items.all()
+        ],
+    }
+    return render(
+        request,
+        "agreements/trip_detail.html",
+        {
+            "trip": trip,
+            "leader": leader,
+            "programme": trip.programme_items.all(),
+            "json_ld": json_ld({k: v for k, v in data.items() if v is not None}),
+        },
+    )
+
+
+def signing_event_detail(request, slug):
+    event = get_object_or_404(
+        SigningEvent.objects.select_related("trip").prefetch_related(
+            Prefetch(
+                "agreements", queryset=published_agreements().with_related(PUBLIC), to_attr="published_agreements"
+            ),
+            Prefetch("people_present", queryset=Person.objects.visible_to(PUBLIC), to_attr="public_people"),
+        ),
+        slug=slug,
+    )
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "description": event.description,
+        "startDate": event.date if event.date_precision == "day" else event.date_display,
+        "url": request.build_absolute_uri(event.get_absolute_url()),
+        "location": {
+            "@type": "Place",
+            "name": event.venue or event.city,
+            "address": {"@type": "PostalAddress", "addressLocality": event.city, "addressCountry": event.country.code},
+        },
+    }
+    if event.trip:
+        data["superEvent"] = {
+            "@type": "Event",
+            "name": event.trip.title,
+            "url": request.build_absolute_uri(event.trip.get_absolute_url()),
+        }
+    return render(request, "agreements/signingevent_detail.html", {"event": event, "json_ld": json_ld(data)})
+
+
+def topic_list(request):
+    topics = Topic.objects.annotate(
+        published_count=Count("agreements", filter=Q(agreements__in=published_agreements()))
+    ).order_by("slug")
+    return render(request, "agreements/topic_list.html", {"topics": topics})
+
+
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    agreements = published_agreements().filter(topics=topic).with_related(PUBLIC).order_by("-signed_on", "-id")
+    return render(request, "agreements/topic_detail.html", {"topic": topic, "agreements": agreements})
