@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_countries import countries
 
 from .choices import AgreementKind
@@ -27,7 +28,11 @@ from .models import (
 PUBLIC = Viewer()
 PAGE_SIZE = 20
 FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "ordering")
-ORDERINGS = [("-signed_on", "newest first"), ("signed_on", "oldest first"), ("title", "title A–Z")]
+ORDERINGS = [
+    ("-signed_on", gettext_noop("newest first")),
+    ("signed_on", gettext_noop("oldest first")),
+    ("title", gettext_noop("title A–Z")),
+]
 
 
 def published_agreements():
@@ -276,9 +281,11 @@ def signing_event_detail(request, slug):
 
 
 def topic_list(request):
-    topics = Topic.objects.annotate(
-        published_count=Count("agreements", filter=Q(agreements__in=published_agreements()))
-    ).order_by("slug")
+    topics = (
+        Topic.objects.annotate(published_count=Count("agreements", filter=Q(agreements__in=published_agreements())))
+        .filter(published_count__gt=0)
+        .order_by("slug")
+    )
     return render(request, "agreements/topic_list.html", {"topics": topics})
 
 
