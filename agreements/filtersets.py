@@ -4,8 +4,12 @@ Every parameter is validated: a value that cannot be parsed makes the
 FilterSet invalid, and its errors name the parameter (the API answers 400).
 """
 
+import datetime
+
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -28,6 +32,53 @@ from .models import (
 MAX_QUERY_LENGTH = 200
 EXPIRED = "expired"
 STATUS_CHOICES = [*AgreementStatus.choices, (EXPIRED, _("Expired"))]
+
+
+class FilterForm(forms.Form):
+    """The form behind every FilterSet: a NUL character is refused before any
+    field looks it up in the database (PostgreSQL cannot even compare it)."""
+
+    def full_clean(self):
+        refused = [key for key in self.data if any("\x00" in str(v) for v in _values(self.data, key))]
+        if refused:
+            data = self.data.copy()
+            for key in refused:
+                data.pop(key)
+            self.data = data
+        super().full_clean()
+        for key in refused:
+            if key in self.fields:
+                self.add_error(key, _("Null characters are not allowed."))
+
+
+def _values(data, key) -> list:
+    if hasattr(data, "getlist"):
+        return data.getlist(key)
+    value = data[key]
+    return value if isinstance(value, list | tuple) else [value]
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, taken to UTC; offsets and years the database
+    cannot represent are a validation error, not a server error."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            if result.tzinfo is not None:
+                offset = result.utcoffset()
+                if abs(offset) >= datetime.timedelta(hours=16):
+                    raise ValidationError(_("The time-zone offset is out of range."), code="invalid")
+                result = result.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(_("The date is out of range."), code="invalid") from None
+        return result
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 def country_choices():
@@ -119,7 +170,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     signed_before = django_filters.DateFilter(
         field_name="signed_on", lookup_expr="lte", label=_("Signed on or before (YYYY-MM-DD)")
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = UtcDateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601 date-time)")
     )
     q = text_filter()
@@ -132,6 +183,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     class Meta:
         model = Agreement
         fields = []
+        form = FilterForm
 
     def filter_status(self, queryset, name, value: str):
         values = value
@@ -189,13 +241,14 @@ class OrganisationFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=OrganisationKind.choices)
     country = django_filters.MultipleChoiceFilter(choices=country_choices)
     parent = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = text_filter()
     ordering = TranslatedOrderingFilter(fields=[("name", "name"), ("country", "country"), ("updated_at", "updated_at")])
 
     class Meta:
         model = Organisation
         fields = []
+        form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["name", "short_name", "city", "region"], value.strip()))
@@ -203,13 +256,14 @@ class OrganisationFilterSet(django_filters.FilterSet):
 
 class PersonFilterSet(django_filters.FilterSet):
     organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = text_filter()
     ordering = TranslatedOrderingFilter(fields=[("name", "name"), ("updated_at", "updated_at")])
 
     class Meta:
         model = Person
         fields = []
+        form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["name", *translated_fields("position")], value.strip()))
@@ -222,6 +276,7 @@ class TopicFilterSet(django_filters.FilterSet):
     class Meta:
         model = Topic
         fields = []
+        form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["slug", *translated_fields("name")], value.strip()))
@@ -232,13 +287,14 @@ class SigningEventFilterSet(django_filters.FilterSet):
     country = django_filters.MultipleChoiceFilter(choices=country_choices)
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = text_filter()
     ordering = TranslatedOrderingFilter(fields=[("date", "date"), ("title", "title")], translated=["title"])
 
     class Meta:
         model = SigningEvent
         fields = []
+        form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
         return queryset.filter(contains_any(["city", "venue", *translated_fields("title")], value.strip()))
@@ -249,13 +305,14 @@ class DelegationTripFilterSet(django_filters.FilterSet):
     organiser = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
     started_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
     started_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = text_filter()
     ordering = TranslatedOrderingFilter(fields=[("start_date", "start_date"), ("title", "title")], translated=["title"])
 
     class Meta:
         model = DelegationTrip
         fields = []
+        form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
         value = value.strip()

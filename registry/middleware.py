@@ -1,3 +1,6 @@
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
+
 from . import views
 
 HEALTH_VIEWS = {"/healthz": views.healthz, "/readyz": views.readyz}
@@ -19,3 +22,21 @@ class HealthCheckMiddleware:
         if view is not None:
             return view(request)
         return self.get_response(request)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's LocaleMiddleware, except that the API and the admin follow the
+    caller's Accept-Language (or language cookie).
+
+    The public pages use URL prefixes with German unprefixed, and Django then
+    treats *every* unprefixed path as German, including /api/ and /admin/.
+    """
+
+    NEGOTIATED = ("/api/", "/admin/")
+
+    def process_request(self, request):
+        if request.path_info.startswith(self.NEGOTIATED):
+            translation.activate(translation.get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
+            return
+        super().process_request(request)

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from .factories import AgreementFactory
 
@@ -12,6 +13,15 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # Code outside a request runs in English; each request activates its own
+    # language, and without this the last request's language would leak into
+    # the next test (translation state is per thread).
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -49,6 +49,13 @@ FACTORIES = {
 REGISTERED = [model for model in admin.site._registry if model._meta.app_label == "agreements"]
 
 
+@pytest.fixture
+def admin_client(admin_client):
+    """Staff who read English (the admin follows Accept-Language)."""
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return admin_client
+
+
 def url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
@@ -252,9 +259,9 @@ def test_signed_agreement_without_date_or_event_is_a_form_error(admin_client):
 
 def test_signing_event_lists_its_agreements(admin_client):
     event = SigningEventFactory()
-    AgreementFactory(signed=True, signing_event=event, title_de="Am Ort unterzeichnet")
+    AgreementFactory(signed=True, signing_event=event, title_en="Signed on the spot")
     page = admin_client.get(url(SigningEvent, "change", event.pk)).content.decode()
-    assert "Am Ort unterzeichnet" in page
+    assert "Signed on the spot" in page
 
 
 def test_anonymous_and_non_staff_are_sent_to_login(client, django_user_model):

@@ -179,3 +179,24 @@ def test_other_filtersets():
     events = SigningEventFilterSet({"trip": "trip", "date_after": "2021-10-01"}, queryset=SigningEvent.objects.all())
     assert list(events.qs) == [event]
     assert "trip" in errors(SigningEventFilterSet, SigningEvent, {"trip": "nope"})
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("party", ["x\x00"]),
+        ("topic", ["\x00"]),
+        ("trip", "t\x00"),
+        ("country", ["D\x00"]),
+        ("status", ["\x00"]),
+        ("updated_after", "2021-01-01T00:00:00+20:19"),
+        ("updated_after", "0001-01-01T00:00:00+15:00"),
+        ("updated_after", "2021-01-01\x00"),
+    ],
+)
+def test_values_the_database_cannot_take_are_errors(registry, parameter, value):
+    assert list(errors(AgreementFilterSet, Agreement, {parameter: value})) == [parameter]
+
+
+def test_offsets_are_taken_to_utc(registry):
+    assert agreements({"updated_after": "2000-01-01T00:00:00+14:00"}) == ["de-cz", "de-pl", "pl-cz-draft"]

@@ -23,6 +23,16 @@ from agreements.models import (
 )
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """Related records by slug; a value with a NUL character is simply not found
+    (PostgreSQL cannot compare it, so it must not reach the query)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\0"))
+        return super().to_internal_value(data)
+
+
 def api_url(view_name: str):
     return serializers.HyperlinkedIdentityField(view_name=f"api:{view_name}-detail", lookup_field="slug")
 
@@ -132,6 +142,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "id",
             "slug",
             "url",
+            "web_url",
             "title",
             "kind",
             "status",
@@ -190,13 +201,13 @@ class ModelCleanMixin:
 
 
 class PartyWriteSerializer(serializers.Serializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
+    organisation = SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
     role = serializers.ChoiceField(choices=AgreementParty._meta.get_field("role").choices, default="party")
 
 
 class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
-    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
-    signing_event = serializers.SlugRelatedField(
+    topics = SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
+    signing_event = SlugRelatedField(
         slug_field="slug", queryset=SigningEvent.objects.all(), required=False, allow_null=True
     )
     parties = PartyWriteSerializer(many=True, required=False)
@@ -280,7 +291,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
     url = api_url("organisation")
     country = serializers.CharField(source="country.code")
     description = serializers.CharField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    parent = SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -303,9 +314,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class OrganisationWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True
-    )
+    parent = SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -350,7 +359,7 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class PersonWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(
+    organisation = SlugRelatedField(
         slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True
     )
 

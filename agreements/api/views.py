@@ -40,6 +40,9 @@ ERRORS = {
 WRITE_ERRORS = {**ERRORS, 403: OpenApiResponse(description="Writes need a staff account with the permission.")}
 
 
+SLUG = "[-a-zA-Z0-9_]+"
+
+
 def agreement_queryset(request):
     viewer = Viewer.for_request(request)
     return Agreement.objects.visible_to(viewer).with_related(viewer)
@@ -117,6 +120,7 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
     write_serializer_class = serializers.AgreementWriteSerializer
     filterset_class = AgreementFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
     def get_queryset(self):
         return agreement_queryset(self.request)
@@ -138,6 +142,7 @@ class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Mo
     write_serializer_class = serializers.OrganisationWriteSerializer
     filterset_class = OrganisationFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
 
 @extend_schema_view(
@@ -156,6 +161,7 @@ class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelVie
     write_serializer_class = serializers.PersonWriteSerializer
     filterset_class = PersonFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
     def get_queryset(self):
         return Person.objects.visible_to(Viewer.for_request(self.request)).select_related("organisation")
@@ -177,6 +183,7 @@ class TopicViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelView
     write_serializer_class = serializers.TopicWriteSerializer
     filterset_class = TopicFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
 
 @extend_schema_view(
@@ -190,6 +197,7 @@ class SigningEventViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.SigningEventSerializer
     filterset_class = SigningEventFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
     def get_queryset(self):
         viewer = Viewer.for_request(self.request)
@@ -210,6 +218,7 @@ class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.TripSerializer
     filterset_class = DelegationTripFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG
 
     def get_queryset(self):
         return DelegationTrip.objects.select_related("leader", "organiser").prefetch_related(

@@ -147,3 +147,15 @@ def test_organisation_write_validates(api):
 def test_malformed_json_is_a_400(api):
     response = api.generic("POST", "/api/v1/agreements/", "{not json", content_type="application/json")
     assert response.status_code == 400
+
+
+def test_nul_characters_never_reach_the_database(api, orgs):
+    # PostgreSQL cannot compare text with NUL: these must be clean 400/404 answers.
+    response = api.post(
+        "/api/v1/agreements/", payload(parties=[{"organisation": "amz"}, {"organisation": "x\x00"}]), format="json"
+    )
+    assert response.status_code == 400 and "parties" in response.json()
+    response = api.post("/api/v1/agreements/", payload(topics=["a\x00"]), format="json")
+    assert response.status_code == 400 and "topics" in response.json()
+    assert api.get("/api/v1/agreements/a%00b/").status_code == 404
+    assert not Agreement.objects.exists()

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from agreements.models import Organisation
 from agreements.services import token_create
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="What the token is for, e.g. the partner's system.")
         parser.add_argument("--expires-in-days", type=int, metavar="N", help="Valid for N days (default: no expiry).")
 
+    @translation.override("en")  # operators read English, whatever request ran before
     def handle(self, *args, organisation, user, name, expires_in_days, **options):
         owner = {}
         if organisation is not None:

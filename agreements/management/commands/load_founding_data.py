@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import translation
 
 from agreements.founding import load_founding_data
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
         "again changes nothing, and records staff have edited or deleted since are skipped and reported."
     )
 
+    @translation.override("en")  # operators read English, whatever ran before
     def handle(self, *args, **options):
         try:
             report = load_founding_data()

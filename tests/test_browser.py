@@ -1,0 +1,108 @@
+"""A real browser (Debian's Chromium driven by Playwright) on the public site:
+a visitor's journey, and axe-core's WCAG 2.1 AA rules on every page type in
+every language. Screenshots go to test-artifacts/ (not committed)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+
+PAGE_TYPES = {
+    "home": "/",
+    "agreement": "/agreements/amz-sa-am-cooperation-2021/",
+    "organisations": "/organisations/",
+    "organisation": "/organisations/amz/",
+    "trips": "/trips/",
+    "trip": "/trips/saxon-delegation-poland-2021/",
+    "signing_event": "/signing-events/katowice-2021-10-07/",
+    "topics": "/topics/",
+    "topic": "/topics/software-development/",
+    "no_results": "/?kind=other",
+    "bad_filter": "/?year=abc",
+}
+PREFIXES = {"de": "", "en": "/en", "pl": "/pl"}
+
+
+@pytest.fixture
+def site(live_server, transactional_db, monkeypatch):
+    call_command("load_founding_data", verbosity=0)
+    # Playwright's sync API runs an event loop in this thread; the ORM work is done by then.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    return live_server.url
+
+
+@pytest.fixture
+def page(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        outside = []
+        page.on(
+            "request",
+            lambda request: (
+                None if request.url.startswith(site) or request.url.startswith("data:") else outside.append(request.url)
+            ),
+        )
+        yield page
+        context.close()
+        browser.close()
+        assert outside == [], f"requests to other hosts: {outside}"
+
+
+def test_a_visitor_filters_opens_an_agreement_and_switches_language(site, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(site + "/")
+    assert page.locator("html").get_attribute("lang") == "de"
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    page.select_option("#id_party", "silicon-saxony")
+    page.click("button[type=submit]")
+    assert "party=silicon-saxony" in page.url
+    rows = page.locator("table.results tbody tr")
+    assert rows.count() == 1
+    page.click("table.results tbody tr th a")
+    assert page.locator("h1").inner_text() == "Kooperationsvereinbarung zwischen Silicon Saxony und SoDA"
+    page.click("nav.languages a[lang=en]")
+    assert page.url.endswith("/en/agreements/silicon-saxony-soda-cooperation-2021/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Cooperation agreement between Silicon Saxony and SoDA"
+    page.screenshot(path=str(ARTIFACTS / "agreement.png"), full_page=True)
+
+
+def test_keyboard_only_skip_link_reaches_main(site, page):
+    page.goto(site + "/en/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("language", PREFIXES)
+def test_every_page_type_passes_axe(site, page, language):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    failures = {}
+    for name, path in PAGE_TYPES.items():
+        page.goto(site + PREFIXES[language] + path)
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+        violations = results.response["violations"]
+        if violations:
+            failures[name] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+        assert results.response["passes"], name  # axe really ran its rules
+    assert failures == {}
