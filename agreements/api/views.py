@@ -48,6 +48,23 @@ def agreement_queryset(request):
     return Agreement.objects.visible_to(viewer).with_related(viewer)
 
 
+def crud_schema(read, write=None):
+    """OpenAPI for a viewset: answers in the reading form, errors documented;
+    writes (when ``write`` is given) take the writing form."""
+    views = {
+        "list": extend_schema(responses={200: read, **ERRORS}),
+        "retrieve": extend_schema(responses={200: read, **ERRORS}),
+    }
+    if write is not None:
+        views |= {
+            "create": extend_schema(request=write, responses={201: read, **WRITE_ERRORS}),
+            "update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
+            "partial_update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
+            "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
+        }
+    return extend_schema_view(**views)
+
+
 class ConditionalGetMixin:
     """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
 
@@ -97,20 +114,7 @@ class WriteSerializerMixin:
         return self.serializer_class
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List agreements", responses={200: serializers.AgreementSerializer, **ERRORS}),
-    retrieve=extend_schema(summary="One agreement", responses={200: serializers.AgreementSerializer, **ERRORS}),
-    create=extend_schema(
-        request=serializers.AgreementWriteSerializer, responses={201: serializers.AgreementSerializer, **WRITE_ERRORS}
-    ),
-    update=extend_schema(
-        request=serializers.AgreementWriteSerializer, responses={200: serializers.AgreementSerializer, **WRITE_ERRORS}
-    ),
-    partial_update=extend_schema(
-        request=serializers.AgreementWriteSerializer, responses={200: serializers.AgreementSerializer, **WRITE_ERRORS}
-    ),
-    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
-)
+@crud_schema(serializers.AgreementSerializer, serializers.AgreementWriteSerializer)
 class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
     """Cooperation agreements. Anonymous callers see public, signed agreements;
     a partner token also sees its organisation's; staff see all."""
@@ -126,14 +130,7 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         return agreement_queryset(self.request)
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.OrganisationSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.OrganisationSerializer, **ERRORS}),
-    create=extend_schema(responses={201: serializers.OrganisationSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: serializers.OrganisationSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: serializers.OrganisationSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
-)
+@crud_schema(serializers.OrganisationSerializer, serializers.OrganisationWriteSerializer)
 class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
     """Organisations: clusters, associations, public authorities and others."""
 
@@ -145,14 +142,7 @@ class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Mo
     lookup_value_regex = SLUG
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.PersonSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.PersonSerializer, **ERRORS}),
-    create=extend_schema(responses={201: serializers.PersonSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: serializers.PersonSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: serializers.PersonSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
-)
+@crud_schema(serializers.PersonSerializer, serializers.PersonWriteSerializer)
 class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
     """People. Personal data: callers other than staff see public people only."""
 
@@ -167,14 +157,7 @@ class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelVie
         return Person.objects.visible_to(Viewer.for_request(self.request)).select_related("organisation")
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.TopicSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.TopicSerializer, **ERRORS}),
-    create=extend_schema(responses={201: serializers.TopicSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: serializers.TopicSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: serializers.TopicSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
-)
+@crud_schema(serializers.TopicSerializer, serializers.TopicWriteSerializer)
 class TopicViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
     """Focus areas of agreements."""
 
@@ -186,10 +169,7 @@ class TopicViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelView
     lookup_value_regex = SLUG
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.SigningEventSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.SigningEventSerializer, **ERRORS}),
-)
+@crud_schema(serializers.SigningEventSerializer)
 class SigningEventViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     """Signing events, with the agreements signed there that the caller may see."""
 
@@ -207,10 +187,7 @@ class SigningEventViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.TripSerializer, **ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.TripSerializer, **ERRORS}),
-)
+@crud_schema(serializers.TripSerializer)
 class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     """Delegation trips with their cities, programme and signing events."""
 
