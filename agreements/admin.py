@@ -1,18 +1,23 @@
 """Staff UI. Every changelist selects/prefetches what it shows, so it runs the
 same number of queries whatever the number of rows (tests pin this)."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from translated_fields import TranslatedFieldAdmin
 
+from . import lifecycle
 from .choices import AgreementStatus
 from .models import (
     Agreement,
@@ -161,6 +166,43 @@ class PartyInlineFormSet(BaseInlineFormSet):
             raise ValidationError(_("A signed agreement needs at least two parties."))
 
 
+class AgreementAdminForm(forms.ModelForm):
+    """Refuses to overwrite a change someone else saved after this form was loaded."""
+
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        loaded = self.cleaned_data.get("loaded_version")
+        if self.instance.pk and loaded:
+            # Lock the row for the rest of this save, so two saves cannot both pass.
+            current = (
+                Agreement.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("updated_at", flat=True)
+                .first()
+            )
+            if current is not None and current.isoformat() != loaded:
+                last = Agreement.history.filter(id=self.instance.pk).select_related("history_user").first()
+                raise ValidationError(
+                    _(
+                        "This agreement was changed meanwhile by %(user)s (%(time)s). Your changes were not saved: "
+                        "open the agreement again to see the current version, then repeat your edit."
+                    )
+                    % {
+                        "user": (last.history_user if last and last.history_user else _("someone")),
+                        "time": formats.localize(timezone.localtime(current)),
+                    },
+                    code="stale",
+                )
+        return cleaned
+
+
 class AgreementPartyInline(TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
@@ -207,12 +249,14 @@ class AgreementAdmin(RegistryAdmin):
         "parties__organisation__name",
         "parties__organisation__short_name",
     ]
-    autocomplete_fields = ["topics", "signing_event"]
+    autocomplete_fields = ["topics", "signing_event", "predecessor"]
     actions = [publish, unpublish]
     inlines = [AgreementPartyInline, SignatoryInline, AgreementDocumentInline, AgreementSourceInline]
     readonly_fields = ["published_at", "created_at", "updated_at"]
+    change_form_template = "admin/agreements/agreement/change_form.html"
+    form = AgreementAdminForm
     fieldsets = [
-        (None, {"fields": ["slug", "kind", "status", "is_public", "language"]}),
+        (None, {"fields": ["slug", "kind", "status", "is_public", "language", "loaded_version"]}),
         (_("Title"), {"fields": Agreement.title.fields}),
         (_("Summary"), {"fields": Agreement.summary.fields}),
         (_("Objectives"), {"fields": Agreement.objectives.fields}),
@@ -221,11 +265,42 @@ class AgreementAdmin(RegistryAdmin):
             {"fields": ["signed_on", "signed_on_precision", "signing_event", "valid_from", "valid_until"]},
         ),
         (_("Topics"), {"fields": ["topics"]}),
+        (_("Lifecycle"), {"fields": ["predecessor", "succession", "terminated_on", "termination_reason"]}),
         (_("Record"), {"fields": ["published_at", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_prepopulated_fields(self, request, obj=None):
         return {"slug": ["title_en"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once created, the status moves only through the lifecycle actions.
+        lifecycle = ["status", "terminated_on", "termination_reason"] if obj else []
+        return [*self.readonly_fields, *lifecycle]
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/lifecycle/<slug:action>/",
+                self.admin_site.admin_view(self.lifecycle_view),
+                name="agreements_agreement_lifecycle",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {}
+        if obj is not None:
+            extra = {"lifecycle_actions": lifecycle.legal_actions(obj), "chain": obj.chain()}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def lifecycle_view(self, request, pk, action):
+        obj = self.get_object(request, str(pk))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return lifecycle.run(self, request, obj, action)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("parties__organisation")

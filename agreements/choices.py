@@ -35,6 +35,23 @@ class AgreementStatus(models.TextChoices):
         """Statuses of agreements that were signed at some point."""
         return [cls.SIGNED, cls.TERMINATED]
 
+    def next_statuses(self) -> list["AgreementStatus"]:
+        """The lifecycle: draft ⇄ negotiating → signed → terminated."""
+        return {
+            AgreementStatus.DRAFT: [AgreementStatus.NEGOTIATING, AgreementStatus.SIGNED],
+            AgreementStatus.NEGOTIATING: [AgreementStatus.DRAFT, AgreementStatus.SIGNED],
+            AgreementStatus.SIGNED: [AgreementStatus.TERMINATED],
+            AgreementStatus.TERMINATED: [],
+        }[self]
+
+
+class SuccessionKind(models.TextChoices):
+    """How an agreement relates to the earlier one it follows."""
+
+    RENEWS = "renews", _("Renews")
+    AMENDS = "amends", _("Amends")
+    SUPERSEDES = "supersedes", _("Supersedes")
+
 
 class PartyRole(models.TextChoices):
     PARTY = "party", _("Party")

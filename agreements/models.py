@@ -34,6 +34,7 @@ from .choices import (
     PartyRole,
     ProgrammeItemKind,
     SourceKind,
+    SuccessionKind,
     TextLanguage,
 )
 
@@ -702,6 +703,20 @@ class Agreement(TimeStampedModel):
         _("public"), default=False, help_text=_("Public agreements appear on the public site once signed.")
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("follows"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successors",
+        help_text=_("The earlier agreement this one renews, amends or supersedes."),
+    )
+    succession = models.CharField(
+        _("relation to the earlier agreement"), max_length=12, choices=SuccessionKind.choices, blank=True
+    )
     # Full-text search document, PostgreSQL only (GIN-indexed by migration 0002).
     search_vector = SearchVectorField(null=True, editable=False)
     history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
@@ -754,6 +769,23 @@ class Agreement(TimeStampedModel):
                 violation_error_message=_("A signed agreement needs a signing date or a signing event."),
             ),
             models.CheckConstraint(
+                condition=~Q(status=AgreementStatus.TERMINATED)
+                | (Q(terminated_on__isnull=False) & ~Q(termination_reason="")),
+                name="agreement_terminated_has_date_and_reason",
+                violation_error_message=_("A terminated agreement needs a termination date and a reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(predecessor__isnull=True, succession="")
+                | (Q(predecessor__isnull=False) & Q(succession__in=SuccessionKind.values)),
+                name="agreement_succession_complete",
+                violation_error_message=_("Say how the agreement relates to the one it follows, and which one."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor=F("pk")),
+                name="agreement_not_own_predecessor",
+                violation_error_message=_("An agreement cannot follow itself."),
+            ),
+            models.CheckConstraint(
                 condition=Q(signed_on_precision__in=DatePrecision.values)
                 & precision_matches("signed_on", "signed_on_precision"),
                 name="agreement_signed_on_precision",
@@ -804,6 +836,24 @@ class Agreement(TimeStampedModel):
             self.signed_on = DatePrecision(self.signed_on_precision).truncate(self.signed_on)
         if self.status in AgreementStatus.concluded() and not (self.signed_on or self.signing_event_id):
             raise ValidationError({"signed_on": _("A signed agreement needs a signing date or a signing event.")})
+        if self.terminated_on and self.signed_on and self.terminated_on < self.signed_on:
+            raise ValidationError({"terminated_on": _("An agreement cannot end before it was signed.")})
+        if self.predecessor_id and self.pk and self.predecessor_id == self.pk:
+            raise ValidationError({"predecessor": _("An agreement cannot follow itself.")})
+
+    def chain(self) -> list["Agreement"]:
+        """The agreements before this one (oldest first), itself, and those after it."""
+        before, current = [], self.predecessor
+        while current is not None and current not in before:
+            before.insert(0, current)
+            current = current.predecessor
+        after, frontier = [], list(self.successors.order_by("id"))
+        while frontier:
+            successor = frontier.pop(0)
+            if successor not in after and successor != self:
+                after.append(successor)
+                frontier.extend(successor.successors.order_by("id"))
+        return [*before, self, *after]
 
 
 class AgreementParty(models.Model):

@@ -7,8 +7,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import ApiToken, Organisation, hash_token_key
+from .choices import AgreementStatus, DatePrecision
+from .models import Agreement, AgreementParty, ApiToken, Organisation, SigningEvent, hash_token_key
 
 # "cooperation agreement registry": makes leaked keys easy to spot in logs and secret scanners
 TOKEN_KEY_PREFIX = "car_"  # noqa: S105 - a prefix, not a secret
@@ -57,3 +59,121 @@ def token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None = None)
         token._history_user = revoked_by
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# --------------------------------------------------------------------------
+# Agreement lifecycle: draft ⇄ negotiating → signed → terminated
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    """The agreement's current row, locked until the transaction ends."""
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+def _check_transition(agreement: Agreement, target: str) -> None:
+    current = AgreementStatus(agreement.status)
+    if target not in current.next_statuses():
+        raise ValidationError(
+            _("An agreement that is “%(current)s” cannot become “%(target)s”.")
+            % {"current": current.label, "target": AgreementStatus(target).label},
+            code="illegal_transition",
+        )
+
+
+def _save(agreement: Agreement, user, reason: str) -> Agreement:
+    agreement.full_clean()
+    agreement._history_user = user
+    agreement._change_reason = reason
+    agreement.save()
+    return agreement
+
+
+@transaction.atomic
+def agreement_start_negotiation(*, agreement: Agreement, user: AbstractBaseUser | None = None) -> Agreement:
+    """Draft → negotiating."""
+    agreement = _locked(agreement)
+    _check_transition(agreement, AgreementStatus.NEGOTIATING)
+    agreement.status = AgreementStatus.NEGOTIATING
+    return _save(agreement, user, "negotiation started")
+
+
+@transaction.atomic
+def agreement_back_to_draft(*, agreement: Agreement, user: AbstractBaseUser | None = None) -> Agreement:
+    """Negotiating → draft."""
+    agreement = _locked(agreement)
+    _check_transition(agreement, AgreementStatus.DRAFT)
+    agreement.status = AgreementStatus.DRAFT
+    return _save(agreement, user, "back to draft")
+
+
+@transaction.atomic
+def agreement_sign(
+    *,
+    agreement: Agreement,
+    signed_on: datetime.date | None = None,
+    precision: str = DatePrecision.DAY,
+    signing_event: SigningEvent | None = None,
+    user: AbstractBaseUser | None = None,
+) -> Agreement:
+    """Draft or negotiating → signed. Needs two distinct parties and a signing
+    date (kept with its precision) or a signing event."""
+    agreement = _locked(agreement)
+    _check_transition(agreement, AgreementStatus.SIGNED)
+    if agreement.parties.values("organisation").distinct().count() < 2:
+        raise ValidationError(_("A signed agreement needs at least two parties."), code="parties")
+    if signed_on is None and signing_event is None:
+        raise ValidationError(
+            {"signed_on": _("A signed agreement needs a signing date or a signing event.")}, code="required"
+        )
+    agreement.status = AgreementStatus.SIGNED
+    agreement.signed_on = signed_on
+    agreement.signed_on_precision = precision
+    agreement.signing_event = signing_event
+    return _save(agreement, user, "signed")
+
+
+@transaction.atomic
+def agreement_terminate(
+    *, agreement: Agreement, terminated_on: datetime.date, reason: str, user: AbstractBaseUser | None = None
+) -> Agreement:
+    """Signed → terminated, with the date and the reason."""
+    agreement = _locked(agreement)
+    _check_transition(agreement, AgreementStatus.TERMINATED)
+    if not reason or not reason.strip():
+        raise ValidationError({"termination_reason": _("Give the reason for the termination.")}, code="required")
+    agreement.status = AgreementStatus.TERMINATED
+    agreement.terminated_on = terminated_on
+    agreement.termination_reason = reason.strip()
+    return _save(agreement, user, "terminated")
+
+
+@transaction.atomic
+def agreement_succeed(
+    *,
+    predecessor: Agreement,
+    succession: str,
+    slug: str,
+    user: AbstractBaseUser | None = None,
+) -> Agreement:
+    """Start a new draft that renews, amends or supersedes ``predecessor``:
+    texts, kind, topics and parties are carried over, to be edited."""
+    if predecessor.status not in AgreementStatus.concluded():
+        raise ValidationError(_("Only a signed (or terminated) agreement can be renewed, amended or superseded."))
+    successor = Agreement(
+        slug=slug,
+        kind=predecessor.kind,
+        language=predecessor.language,
+        predecessor=predecessor,
+        succession=succession,
+        **{
+            name: getattr(predecessor, name)
+            for name in (*Agreement.title.fields, *Agreement.summary.fields, *Agreement.objectives.fields)
+        },
+    )
+    _save(successor, user, f"{succession} {predecessor.slug}")
+    successor.topics.set(predecessor.topics.all())
+    for party in predecessor.parties.all():
+        AgreementParty.objects.create(
+            agreement=successor, organisation=party.organisation, role=party.role, position=party.position
+        )
+    return successor

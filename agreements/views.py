@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_countries import countries
 
-from .choices import AgreementKind
+from .choices import AgreementKind, AgreementStatus
 from .filtersets import AgreementFilterSet
 from .models import (
     Agreement,
@@ -124,7 +124,16 @@ def agreement_detail(request, slug):
         "about": [topic.name for topic in agreement.topics.all()],
         "contributor": [_organisation_ld(request, p.organisation) for p in agreement.parties.all()],
     }
-    return render(request, "agreements/agreement_detail.html", {"agreement": agreement, "json_ld": json_ld(data)})
+    chain = [a for a in agreement.chain() if a.is_public and a.status in AgreementStatus.concluded()]
+    return render(
+        request,
+        "agreements/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "chain": chain if len(chain) > 1 else [],
+            "json_ld": json_ld(data),
+        },
+    )
 
 
 def _organisation_ld(request, organisation):
