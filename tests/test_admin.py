@@ -277,3 +277,26 @@ def test_admin_pages_are_not_indexed(admin_client):
     page = admin_client.get("/admin/").content.decode()
     assert '<meta name="robots" content="noindex, nofollow">' in page
     assert "Cooperation Agreement Registry" in page
+
+
+def test_admin_index_overview(admin_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    AgreementFactory(
+        signed=True,
+        title_en="Ends soon",
+        valid_from=today - dt.timedelta(days=400),
+        valid_until=today + dt.timedelta(days=30),
+    )
+    AgreementFactory(signed=True, title_en="Ends later", valid_until=today + dt.timedelta(days=300))
+    AgreementFactory(title_en="A draft")
+    page = admin_client.get("/admin/").content.decode()
+    assert "Expiring within 90 days" in page
+    overview = page[page.index('id="registry-overview"') :]
+    assert "Ends soon" in overview and "Ends later" not in overview.split("Latest changes")[0]
+    assert '<th scope="row">Draft</th><td>1</td>' in overview
+    assert '<th scope="row">Signed</th><td>2</td>' in overview
+    assert "A draft" in overview.split("Latest changes")[1]
