@@ -33,6 +33,7 @@ from .models import (
     SigningEvent,
     Topic,
     TripStop,
+    Viewer,
 )
 from .services import token_create, token_revoke
 
@@ -92,10 +93,11 @@ class OrganisationAdmin(RegistryAdmin):
     list_filter = ["kind", ("country", CountryFilter)]
     search_fields = ["name", "short_name", "slug", "city", "region"]
     prepopulated_fields = {"slug": ["short_name"]}
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "members"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "slug", "kind", "parent"]}),
+        (_("Organisation editors"), {"fields": ["members"]}),
         (_("Location"), {"fields": ["country", "region", "city", "website"]}),
         (_("Description"), {"fields": [*Organisation.description.fields, "language"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -108,6 +110,17 @@ class OrganisationAdmin(RegistryAdmin):
     @admin.display(description=_("agreements"), ordering="_agreement_count")
     def agreement_count(self, obj):
         return obj._agreement_count
+
+    def has_change_permission(self, request, obj=None):
+        viewer = Viewer.for_user(request.user)
+        return super().has_change_permission(request, obj) and (
+            obj is None or viewer.sees_everything or obj.pk in viewer.organisation_ids
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if Viewer.for_user(request.user).sees_everything:
+            return self.readonly_fields
+        return [*self.readonly_fields, "members", "parent"]
 
 
 @admin.register(Person)
@@ -164,6 +177,13 @@ class PartyInlineFormSet(BaseInlineFormSet):
             raise ValidationError(_("An organisation can be a party to an agreement only once."))
         if self.instance.status in AgreementStatus.concluded() and len(organisations) < 2:
             raise ValidationError(_("A signed agreement needs at least two parties."))
+        viewer = getattr(self, "viewer", None)
+        if (
+            viewer is not None
+            and not viewer.sees_everything
+            and not any(organisation.pk in viewer.organisation_ids for organisation in organisations)
+        ):
+            raise ValidationError(_("One of your organisations must be a party to the agreement."))
 
 
 class AgreementAdminForm(forms.ModelForm):
@@ -203,7 +223,23 @@ class AgreementAdminForm(forms.ModelForm):
         return cleaned
 
 
-class AgreementPartyInline(TabularInline):
+class AgreementPartInline:
+    """Inlines of an agreement: editable only where the agreement is."""
+
+    def _may_edit(self, request, obj):
+        return obj is None or Viewer.for_user(request.user).may_edit(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class AgreementPartyInline(AgreementPartInline, TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     autocomplete_fields = ["organisation"]
@@ -211,20 +247,25 @@ class AgreementPartyInline(TabularInline):
     extra = 0
     min_num = 0
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.viewer = Viewer.for_user(request.user)
+        return formset
 
-class SignatoryInline(TabularInline):
+
+class SignatoryInline(AgreementPartInline, TabularInline):
     model = Signatory
     autocomplete_fields = ["person", "organisation"]
     extra = 0
 
 
-class AgreementDocumentInline(TabularInline):
+class AgreementDocumentInline(AgreementPartInline, TabularInline):
     model = AgreementDocument
     fields = ["kind", "title", "file", "language", "is_public"]
     extra = 0
 
 
-class AgreementSourceInline(TabularInline):
+class AgreementSourceInline(AgreementPartInline, TabularInline):
     model = AgreementSource
     fields = ["kind", "title", "url", "publisher", "published_on"]
     extra = 0
@@ -303,7 +344,19 @@ class AgreementAdmin(RegistryAdmin):
         return lifecycle.run(self, request, obj, action)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("parties__organisation")
+        # The shared visibility rule: editors see what is public plus their organisations' agreements.
+        viewer = Viewer.for_user(request.user)
+        return super().get_queryset(request).visible_to(viewer).prefetch_related("parties__organisation")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or Viewer.for_user(request.user).may_edit(obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or Viewer.for_user(request.user).may_edit(obj)
+        )
 
     @admin.display(description=_("signed"), ordering="signed_on")
     def signed(self, obj):
@@ -323,6 +376,19 @@ class AgreementDocumentAdmin(RegistryAdmin):
     autocomplete_fields = ["agreement"]
     actions = [publish, unpublish]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(Viewer.for_user(request.user))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or Viewer.for_user(request.user).may_edit(obj.agreement)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or Viewer.for_user(request.user).may_edit(obj.agreement)
+        )
 
 
 # --------------------------------------------------------------------------

@@ -104,6 +104,10 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+REGISTRY_ADMIN_GROUP = "registry admin"
+ORGANISATION_EDITOR_GROUP = "organisation editor"
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking: the one input of every visibility rule.
@@ -120,10 +124,31 @@ class Viewer:
         token = getattr(request, "auth", None)
         if isinstance(token, ApiToken) and token.organisation_id:
             return cls(organisation_ids=frozenset({token.organisation_id}))
-        user = getattr(request, "user", None)
-        if user is not None and user.is_active and user.is_staff:
-            return cls(sees_everything=True)
-        return cls()
+        return cls.for_user(getattr(request, "user", None))
+
+    @classmethod
+    def for_user(cls, user) -> "Viewer":
+        """Registry administrators (superusers or the "registry admin" group) see
+        everything; other staff see what is public plus the agreements of the
+        organisations they are members of."""
+        if user is None or not user.is_active or not user.is_staff:
+            return cls()
+        cached = getattr(user, "_registry_viewer", None)
+        if cached is None:
+            if user.is_superuser or user.groups.filter(name=REGISTRY_ADMIN_GROUP).exists():
+                cached = cls(sees_everything=True)
+            else:
+                cached = cls(organisation_ids=frozenset(user.member_organisations.values_list("pk", flat=True)))
+            user._registry_viewer = cached
+        return cached
+
+    def may_edit(self, agreement) -> bool:
+        """Registry administrators edit every agreement, organisation editors those of their organisations."""
+        if self.sees_everything:
+            return True
+        if agreement is None or not self.organisation_ids:
+            return False
+        return agreement.parties.filter(organisation_id__in=self.organisation_ids).exists()
 
     @property
     def scope(self) -> str:
@@ -158,6 +183,13 @@ class Organisation(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="children",
         help_text=_("The body that runs this network, if any."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        blank=True,
+        related_name="member_organisations",
+        help_text=_("Staff who edit the agreements this organisation is a party to (organisation editors)."),
     )
     history = HistoricalRecords()
 

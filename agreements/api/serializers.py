@@ -248,6 +248,16 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         status = attrs.get("status", self.instance.status if self.instance else AgreementStatus.DRAFT)
         if status in AgreementStatus.concluded() and count < 2:
             raise serializers.ValidationError({"parties": "A signed agreement needs at least two parties."})
+        viewer = Viewer.for_request(self.context["request"])
+        if not viewer.sees_everything:
+            if parties is not None:
+                party_ids = {p["organisation"].pk for p in parties}
+            else:
+                party_ids = (
+                    set(self.instance.parties.values_list("organisation_id", flat=True)) if self.instance else set()
+                )
+            if not party_ids & viewer.organisation_ids:
+                raise serializers.ValidationError({"parties": "One of your organisations must be a party."})
         return attrs
 
     @transaction.atomic

@@ -6,8 +6,10 @@ import hashlib
 from django.db.models import Count, Max, Prefetch
 from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import permissions, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from agreements.filtersets import (
@@ -129,6 +131,14 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
     def get_queryset(self):
         return agreement_queryset(self.request)
 
+    def get_object(self):
+        agreement = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS and not Viewer.for_request(self.request).may_edit(
+            agreement
+        ):
+            raise PermissionDenied(_("You may change only the agreements of your organisations."))
+        return agreement
+
 
 @crud_schema(serializers.OrganisationSerializer, serializers.OrganisationWriteSerializer)
 class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
@@ -140,6 +150,15 @@ class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Mo
     filterset_class = OrganisationFilterSet
     lookup_field = "slug"
     lookup_value_regex = SLUG
+
+    def get_object(self):
+        organisation = super().get_object()
+        viewer = Viewer.for_request(self.request)
+        if self.request.method not in permissions.SAFE_METHODS and not (
+            viewer.sees_everything or organisation.pk in viewer.organisation_ids
+        ):
+            raise PermissionDenied(_("You may change only your own organisations."))
+        return organisation
 
 
 @crud_schema(serializers.PersonSerializer, serializers.PersonWriteSerializer)

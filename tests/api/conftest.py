@@ -4,7 +4,7 @@ API client per caller of the permission matrix."""
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from agreements.services import token_create
@@ -78,9 +78,11 @@ def client_with_token(key: str) -> APIClient:
     return client
 
 
-def staff_user(username, *, perms=(), superuser=False):
+def staff_user(username, *, perms=(), superuser=False, group=None):
     user = UserFactory(username=username, is_staff=True, is_superuser=superuser)
     user.user_permissions.set(Permission.objects.filter(codename__in=perms))
+    if group:
+        user.groups.add(Group.objects.get(name=group))
     return user
 
 
@@ -93,13 +95,14 @@ WRITE_PERMS = [
 
 @pytest.fixture
 def clients(world):
-    """anonymous, partner_a, partner_b, staff (no permissions), staff_perm, superuser."""
+    """anonymous, partner_a, partner_b, staff (no permissions, no role: sees what is public),
+    staff_perm (the permissions and the registry admin role), superuser."""
     _, key_a = token_create(name="A", organisation=world.org_a)
     _, key_b = token_create(name="B", organisation=world.org_b)
     result = {"anonymous": APIClient(), "partner_a": client_with_token(key_a), "partner_b": client_with_token(key_b)}
     for name, user in {
         "staff": staff_user("staff"),
-        "staff_perm": staff_user("staff-perm", perms=WRITE_PERMS),
+        "staff_perm": staff_user("staff-perm", perms=WRITE_PERMS, group="registry admin"),
         "superuser": staff_user("root", superuser=True),
     }.items():
         client = APIClient()

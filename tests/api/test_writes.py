@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def editor():
-    return staff_user("editor", perms=WRITE_PERMS)
+    return staff_user("editor", perms=WRITE_PERMS, group="registry admin")
 
 
 @pytest.fixture
