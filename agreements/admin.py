@@ -26,6 +26,7 @@ from .models import (
     AgreementSource,
     ApiToken,
     DelegationTrip,
+    ExpiryReminder,
     Organisation,
     Person,
     ProgrammeItem,
@@ -271,6 +272,21 @@ class AgreementSourceInline(AgreementPartInline, TabularInline):
     extra = 0
 
 
+class ExpiryReminderInline(TabularInline):
+    """The reminders sent about this agreement (written only by send_expiry_reminders)."""
+
+    model = ExpiryReminder
+    fields = readonly_fields = ["organisation", "valid_until", "recipients", "sent_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Agreement)
 class AgreementAdmin(RegistryAdmin):
     list_display = ["title", "status", "kind", "signed", "party_names", "is_public", "updated_at"]
@@ -292,7 +308,13 @@ class AgreementAdmin(RegistryAdmin):
     ]
     autocomplete_fields = ["topics", "signing_event", "predecessor"]
     actions = [publish, unpublish]
-    inlines = [AgreementPartyInline, SignatoryInline, AgreementDocumentInline, AgreementSourceInline]
+    inlines = [
+        AgreementPartyInline,
+        SignatoryInline,
+        AgreementDocumentInline,
+        AgreementSourceInline,
+        ExpiryReminderInline,
+    ]
     readonly_fields = ["published_at", "created_at", "updated_at"]
     change_form_template = "admin/agreements/agreement/change_form.html"
     form = AgreementAdminForm
@@ -306,7 +328,10 @@ class AgreementAdmin(RegistryAdmin):
             {"fields": ["signed_on", "signed_on_precision", "signing_event", "valid_from", "valid_until"]},
         ),
         (_("Topics"), {"fields": ["topics"]}),
-        (_("Lifecycle"), {"fields": ["predecessor", "succession", "terminated_on", "termination_reason"]}),
+        (
+            _("Lifecycle"),
+            {"fields": ["predecessor", "succession", "notice_period_days", "terminated_on", "termination_reason"]},
+        ),
         (_("Record"), {"fields": ["published_at", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

@@ -735,6 +735,12 @@ class Agreement(TimeStampedModel):
         _("public"), default=False, help_text=_("Public agreements appear on the public site once signed.")
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
+    notice_period_days = models.PositiveIntegerField(
+        _("notice period (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Members of the parties are reminded this many days before “valid until”."),
+    )
     terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
     termination_reason = models.TextField(_("reason for termination"), blank=True)
     predecessor = models.ForeignKey(
@@ -1127,3 +1133,35 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent to the members of one party about an agreement's end.
+    One per agreement, organisation and end date: running the command again
+    sends nothing new; a changed end date opens a new window."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    valid_until = models.DateField(_("valid until"))
+    recipients = models.TextField(_("recipients"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "organisation", "valid_until"], name="expiryreminder_once_per_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} → {self.organisation} ({self.valid_until})"
+
+    def get_absolute_url(self) -> str:
+        return self.agreement.get_absolute_url()

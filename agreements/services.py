@@ -5,12 +5,21 @@ import secrets
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import AgreementStatus, DatePrecision
-from .models import Agreement, AgreementParty, ApiToken, Organisation, SigningEvent, hash_token_key
+from .models import (
+    Agreement,
+    AgreementParty,
+    ApiToken,
+    ExpiryReminder,
+    Organisation,
+    SigningEvent,
+    hash_token_key,
+)
 
 # "cooperation agreement registry": makes leaked keys easy to spot in logs and secret scanners
 TOKEN_KEY_PREFIX = "car_"  # noqa: S105 - a prefix, not a secret
@@ -177,3 +186,56 @@ def agreement_succeed(
             agreement=successor, organisation=party.organisation, role=party.role, position=party.position
         )
     return successor
+
+
+# --------------------------------------------------------------------------
+# Expiry reminders
+
+
+def agreements_due_for_reminder(*, today: datetime.date):
+    """Signed agreements with a notice period whose end lies within it (not yet past)."""
+    candidates = Agreement.objects.filter(
+        status=AgreementStatus.SIGNED, notice_period_days__isnull=False, valid_until__gte=today
+    ).prefetch_related("parties__organisation__members")
+    return [a for a in candidates if a.valid_until - datetime.timedelta(days=a.notice_period_days) <= today]
+
+
+def expiry_reminders_send(*, today: datetime.date, dry_run: bool = False) -> list[str]:
+    """E-mail the members of each party organisation once per agreement and end
+    date. Each reminder is recorded in the same transaction as it is sent, so a
+    failed send is retried next time and a sent one is never sent again."""
+    report = []
+    for agreement in agreements_due_for_reminder(today=today):
+        for party in agreement.parties.all():
+            organisation = party.organisation
+            recipients = sorted({m.email for m in organisation.members.all() if m.is_active and m.email})
+            if (
+                not recipients
+                or ExpiryReminder.objects.filter(
+                    agreement=agreement, organisation=organisation, valid_until=agreement.valid_until
+                ).exists()
+            ):
+                continue
+            report.append(f"{agreement.slug} → {organisation.slug}: {', '.join(recipients)}")
+            if dry_run:
+                continue
+            with transaction.atomic():
+                ExpiryReminder.objects.create(
+                    agreement=agreement,
+                    organisation=organisation,
+                    valid_until=agreement.valid_until,
+                    recipients=", ".join(recipients),
+                )
+                send_mail(
+                    subject=f"Agreement ends on {agreement.valid_until:%Y-%m-%d}: {agreement.title}",
+                    message=(
+                        f"The agreement “{agreement.title}”, to which {organisation.name} is a party, "
+                        f"is valid until {agreement.valid_until:%Y-%m-%d} "
+                        f"(notice period: {agreement.notice_period_days} days).\n\n"
+                        "Decide in time whether to renew, amend or let it end; the registry records renewals "
+                        "as new agreements linked to this one."
+                    ),
+                    from_email=None,
+                    recipient_list=recipients,
+                )
+    return report

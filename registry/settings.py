@@ -276,6 +276,29 @@ CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# E-mail (expiry reminders). With debug on (a local run) the console backend
+# prints mails instead of sending them; in production SMTP is the default.
+_email_backend = os.environ.get("DJANGO_EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": (
+            {
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": envint("DJANGO_EMAIL_PORT", 25, minimum=1),
+                "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
+                "use_tls": envbool("DJANGO_EMAIL_USE_TLS", False),
+            }
+            if _email_backend.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "registry@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -202,7 +202,7 @@ def agreement_form(**overrides):
         "valid_from": "",
         "valid_until": "",
     }
-    for prefix in ("parties", "signatories", "documents", "sources"):
+    for prefix in ("parties", "signatories", "documents", "sources", "expiry_reminders"):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",
