@@ -8,12 +8,16 @@ from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 from translated_fields import TranslatedFieldAdmin
 
@@ -36,6 +40,7 @@ from .models import (
     TripStop,
     Viewer,
 )
+from .resources import AgreementResource, OrganisationResource
 from .services import token_create, token_revoke
 
 
@@ -58,6 +63,26 @@ class TabularInline(admin.TabularInline):
 
 class StackedInline(admin.StackedInline):
     view_on_site = False
+
+
+class ImportExportAdmin(ImportExportMixin):
+    """CSV/XLSX export of the changelist as filtered (and as far as the user may
+    see it); import with a dry-run preview, for registry administrators only,
+    all-or-nothing."""
+
+    formats = [CSV, XLSX]
+
+    def has_import_permission(self, request):
+        return (
+            Viewer.for_user(request.user).sees_everything
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
+
+    def get_import_data_kwargs(self, **kwargs):
+        # A row that turns invalid between the preview and the confirmation
+        # (someone edited meanwhile) rolls the whole import back.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
 
 
 def _set_public(modeladmin, request, queryset, *, public: bool):
@@ -88,7 +113,8 @@ def unpublish(modeladmin, request, queryset):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(RegistryAdmin):
+class OrganisationAdmin(ImportExportAdmin, RegistryAdmin):
+    resource_classes = [OrganisationResource]
     list_display = ["name", "short_name", "kind", "country", "region", "city", "parent", "agreement_count"]
     list_select_related = ["parent"]
     list_filter = ["kind", ("country", CountryFilter)]
@@ -135,6 +161,11 @@ class PersonAdmin(RegistryAdmin):
     actions = [publish, unpublish]
     readonly_fields = ["created_at", "updated_at"]
     view_on_site = False  # people have no public page of their own
+
+    def get_queryset(self, request):
+        # Personal data: organisation editors see public people and their own organisations' people.
+        return super().get_queryset(request).visible_to(Viewer.for_user(request.user))
+
     fieldsets = [
         (None, {"fields": ["honorific", "name", "slug", "organisation", "is_public"]}),
         (_("Position"), {"fields": [*Person.position.fields, "language"]}),
@@ -260,9 +291,29 @@ class SignatoryInline(AgreementPartInline, TabularInline):
     extra = 0
 
 
-class AgreementDocumentInline(AgreementPartInline, TabularInline):
+class DocumentFileMixin:
+    """Documents: the upload field never links to a storage URL (there is
+    none); a download link through the visibility-checked view instead."""
+
+    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
+
+    @admin.display(description=_("stored file"))
+    def download(self, obj):
+        if not obj or not obj.pk:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a> ({}, {})',
+            obj.get_absolute_url(),
+            obj.download_name,
+            obj.content_type,
+            filesizeformat(obj.size),
+        )
+
+
+class AgreementDocumentInline(DocumentFileMixin, AgreementPartInline, TabularInline):
     model = AgreementDocument
-    fields = ["kind", "title", "file", "language", "is_public"]
+    fields = ["kind", "title", "file", "download", "language", "is_public"]
+    readonly_fields = ["download"]
     extra = 0
 
 
@@ -288,7 +339,8 @@ class ExpiryReminderInline(TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(RegistryAdmin):
+class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
+    resource_classes = [AgreementResource]
     list_display = ["title", "status", "kind", "signed", "party_names", "is_public", "updated_at"]
     list_select_related = ["signing_event"]
     list_filter = [
@@ -393,8 +445,10 @@ class AgreementAdmin(RegistryAdmin):
 
 
 @admin.register(AgreementDocument)
-class AgreementDocumentAdmin(RegistryAdmin):
-    list_display = ["title", "agreement", "kind", "language", "is_public", "updated_at"]
+class AgreementDocumentAdmin(DocumentFileMixin, RegistryAdmin):
+    list_display = ["title", "agreement", "kind", "language", "is_public", "download", "updated_at"]
+    fields = ["agreement", "kind", "title", "file", "download", "language", "is_public", "created_at", "updated_at"]
+    readonly_fields = ["download", "created_at", "updated_at"]
     list_select_related = ["agreement"]
     list_filter = ["kind", "is_public", "language"]
     search_fields = ["title", *(f"agreement__{f}" for f in Agreement.title.fields)]
@@ -404,6 +458,12 @@ class AgreementDocumentAdmin(RegistryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(Viewer.for_user(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agreement":
+            # A document can be attached only to an agreement the user may edit.
+            kwargs["queryset"] = Agreement.objects.editable_by(Viewer.for_user(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (

@@ -9,6 +9,7 @@ original language, then to any language that has text.
 
 import datetime
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -37,6 +39,7 @@ from .choices import (
     SuccessionKind,
     TextLanguage,
 )
+from .validators import DOCUMENT_TYPES, detect_document_type, validate_document_file
 
 
 def fallback_to_original(name, field):
@@ -191,7 +194,8 @@ class Organisation(TimeStampedModel):
         related_name="member_organisations",
         help_text=_("Staff who edit the agreements this organisation is a party to (organisation editors)."),
     )
-    history = HistoricalRecords()
+    # Who may edit is itself recorded: membership changes are in the history.
+    history = HistoricalRecords(m2m_fields=[members])
 
     class Meta:
         ordering = ["name"]
@@ -243,7 +247,13 @@ class Organisation(TimeStampedModel):
 
 class PersonQuerySet(models.QuerySet):
     def visible_to(self, viewer: Viewer):
-        return self if viewer.sees_everything else self.filter(is_public=True)
+        """Public people for everyone; a partner or organisation editor also
+        sees the people of its own organisations; registry staff see all."""
+        if viewer.sees_everything:
+            return self
+        if viewer.organisation_ids:
+            return self.filter(Q(is_public=True) | Q(organisation_id__in=viewer.organisation_ids))
+        return self.filter(is_public=True)
 
 
 class Person(TimeStampedModel):
@@ -673,6 +683,15 @@ class AgreementQuerySet(models.QuerySet):
             )
         return self.filter(condition)
 
+    def editable_by(self, viewer: Viewer):
+        """Agreements ``viewer`` may change: all for registry administrators,
+        their organisations' agreements for organisation editors, none else."""
+        if viewer.sees_everything:
+            return self
+        return self.filter(
+            Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids))
+        )
+
     def with_related(self, viewer: Viewer):
         """The select/prefetch set that lists and detail pages need; nested
         people and documents are narrowed to what ``viewer`` may see."""
@@ -983,13 +1002,28 @@ class AgreementDocumentQuerySet(models.QuerySet):
         return self.filter(condition)
 
 
+def document_upload_to(instance: "AgreementDocument", filename: str) -> str:
+    """A generated name: nothing of the uploader's file name reaches storage,
+    and the name can't be guessed from the agreement or the title."""
+    extension = DOCUMENT_TYPES.get(instance.content_type, "")
+    return f"agreement-documents/{timezone.now():%Y}/{secrets.token_hex(16)}{extension}"
+
+
 class AgreementDocument(TimeStampedModel):
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="documents"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
     title = models.CharField(_("title"), max_length=250)
-    file = models.FileField(_("file"), upload_to="agreement-documents/%Y/")
+    file = models.FileField(
+        _("file"),
+        upload_to=document_upload_to,
+        max_length=200,
+        validators=[validate_document_file],
+        help_text=_("PDF, PNG or JPEG."),
+    )
+    content_type = models.CharField(_("content type"), max_length=40, editable=False)
+    size = models.PositiveBigIntegerField(_("size in bytes"), editable=False, default=0)
     language = models.CharField(_("language"), max_length=2, choices=TextLanguage.choices, blank=True)
     is_public = models.BooleanField(_("public"), default=False)
     history = HistoricalRecords()
@@ -1006,13 +1040,40 @@ class AgreementDocument(TimeStampedModel):
                 name="agreementdocument_kind_valid",
                 violation_error_message=_("Unknown kind of document."),
             ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=list(DOCUMENT_TYPES)),
+                name="agreementdocument_content_type_valid",
+                violation_error_message=_("Documents are PDF, PNG or JPEG files."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self.file and not self.file._committed:
+            # A new upload: what it is comes from its content (validated in
+            # full_clean; a caller skipping that still can't store another kind,
+            # the check constraint refuses it).
+            self.content_type = detect_document_type(self.file) or ""
+            self.size = self.file.size
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "content_type", "size"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return self.agreement.get_absolute_url()
+        return reverse("agreements:document_download", kwargs={"pk": self.pk})
+
+    @property
+    def file_format(self) -> str:
+        """The format for readers: PDF, PNG or JPG."""
+        return DOCUMENT_TYPES.get(self.content_type, "").lstrip(".").upper()
+
+    @property
+    def download_name(self) -> str:
+        """The file name a download is offered under: from the title, never the stored name."""
+        return (slugify(self.title) or "document") + DOCUMENT_TYPES.get(self.content_type, "")
 
 
 class AgreementSource(models.Model):

@@ -18,5 +18,6 @@ urlpatterns = [
     path("signing-events/<slug:slug>/", views.signing_event_detail, name="signingevent_detail"),
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
+    path("documents/<int:pk>/", views.document_download, name="document_download"),
     path("calendar.ics", feeds.calendar, name="calendar"),
 ]

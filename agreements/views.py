@@ -5,6 +5,7 @@ import json
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from .choices import AgreementKind, AgreementStatus
 from .filtersets import AgreementFilterSet
 from .models import (
     Agreement,
+    AgreementDocument,
     AgreementParty,
     DelegationTrip,
     Organisation,
@@ -302,3 +304,27 @@ def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     agreements = published_agreements().filter(topics=topic).with_related(PUBLIC).order_by("-signed_on", "-id")
     return render(request, "agreements/topic_detail.html", {"topic": topic, "agreements": agreements})
+
+
+def document_file_response(document: AgreementDocument) -> FileResponse:
+    """The stored file of a document the caller was found to be allowed to see."""
+    try:
+        handle = document.file.open("rb")
+    except (OSError, ValueError):
+        # The row is there but storage lost the file: a 404, not a 500.
+        raise Http404("The file of this document is not available.") from None
+    response = FileResponse(handle, content_type=document.content_type, filename=document.download_name)
+    public = document.is_public and AgreementDocument.objects.visible_to(PUBLIC).filter(pk=document.pk).exists()
+    # Never let a shared cache keep a document that only some callers may read.
+    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    return response
+
+
+def document_download(request, pk):
+    """A document's file, served only to a caller the visibility rule lets see
+    it (the public, or a logged-in member or registry admin); otherwise 404,
+    exactly as for a document that does not exist. Files are never reachable
+    at a storage URL."""
+    viewer = Viewer.for_request(request)
+    document = get_object_or_404(AgreementDocument.objects.visible_to(viewer), pk=pk)
+    return document_file_response(document)

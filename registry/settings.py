@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "import_export",
     "agreements",
 ]
 
@@ -179,8 +180,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+# Documents are stored through Django's storage API under generated names and
+# are never served from MEDIA_URL: a view applies the visibility rule. Another
+# backend (e.g. S3 via django-storages) is configured with DJANGO_FILE_STORAGE.
+DOCUMENT_MAX_BYTES = envint("DJANGO_DOCUMENT_MAX_MB", 20, minimum=1) * 1024 * 1024
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": os.environ.get("DJANGO_FILE_STORAGE") or "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -208,6 +213,14 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "registry_cache"}}
+
+# CSV/XLSX import and export in the admin: each import runs in one transaction;
+# the uploaded file waits for confirmation in the shared cache (not on one
+# instance's disk). Formula cells are escaped by agreements/resources.py (the
+# library's own escaping turns empty cells into "None" and drops the "=").
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

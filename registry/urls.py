@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -14,8 +13,3 @@ urlpatterns = [
 ]
 # Public pages: German unprefixed, English under /en/, Polish under /pl/.
 urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

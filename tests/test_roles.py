@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from agreements.models import Agreement, Organisation
 
-from .factories import AgreementFactory, OrganisationFactory, UserFactory
+from .factories import AgreementFactory, OrganisationFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,44 @@ def test_editor_edits_only_own_organisation(clients, world):
     response = clients["editor_a"].post(f"/admin/agreements/organisation/{world['org_b'].pk}/change/", {"name": "X"})
     assert response.status_code == 403
     assert Organisation.objects.get(slug="org-b").name == "Beta"
+
+
+def test_people_are_personal_data_in_the_admin_too(clients, world):
+    PersonFactory(name="Public Minister", is_public=True, organisation=None)
+    own = PersonFactory(name="Alpha Staffer", is_public=False, organisation=world["org_a"])
+    other = PersonFactory(name="Beta Staffer", is_public=False, organisation=world["org_b"])
+    seen = {
+        role: {p.name for p in clients[role].get("/admin/agreements/person/").context["cl"].result_list}
+        for role in SEES
+    }
+    assert seen["editor_a"] == {"Public Minister", "Alpha Staffer"}
+    assert seen["editor_b"] == {"Public Minister", "Beta Staffer"}
+    assert seen["registry_admin"] == {"Public Minister", "Alpha Staffer", "Beta Staffer"}
+    assert clients["editor_a"].get(f"/admin/agreements/person/{other.pk}/change/").status_code == 302
+    assert clients["editor_a"].get(f"/admin/agreements/person/{own.pk}/change/").status_code == 200
+    params = {"term": "Staffer", "app_label": "agreements", "model_name": "signatory", "field_name": "person"}
+    found = {r["text"] for r in clients["editor_a"].get("/admin/autocomplete/", params).json()["results"]}
+    assert found == {"Alpha Staffer"}
+
+
+def test_membership_changes_are_in_the_history(world):
+    from django.test import Client
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    editor = UserFactory(username="new-editor", is_staff=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin)
+    from .test_admin import organisation_form
+
+    response = client.post(
+        f"/admin/agreements/organisation/{world['org_a'].pk}/change/",
+        organisation_form(world["org_a"], members=[editor.pk]),
+    )
+    assert response.status_code == 302
+    latest = world["org_a"].history.first()
+    assert latest.history_user == admin
+    assert [m.user for m in latest.members.all()] == [editor]
+    assert list(world["org_a"].history.last().members.all()) == []
 
 
 def test_api_follows_the_roles(world):

@@ -104,6 +104,12 @@ class DocumentSerializer(serializers.Serializer):
     kind = serializers.CharField()
     language = serializers.CharField()
     is_public = serializers.BooleanField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField(help_text="In bytes.")
+    file_url = serializers.SerializerMethodField(help_text="Download address (send your token).")
+
+    def get_file_url(self, document) -> str:
+        return reverse("api:document-file", kwargs={"pk": document.pk}, request=self.context.get("request"))
 
 
 class SourceSerializer(serializers.Serializer):

@@ -17,5 +17,6 @@ router.register("people", views.PersonViewSet, basename="person")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("documents/<int:pk>/file/", views.DocumentFileView.as_view(), name="document-file"),
     path("", include(router.urls)),
 ]

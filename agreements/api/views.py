@@ -3,14 +3,18 @@ a record the caller may not see is a 404 exactly like a missing one."""
 
 import hashlib
 
+from django.db import transaction
 from django.db.models import Count, Max, Prefetch
+from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from agreements.filtersets import (
     AgreementFilterSet,
@@ -22,6 +26,7 @@ from agreements.filtersets import (
 )
 from agreements.models import (
     Agreement,
+    AgreementDocument,
     DelegationTrip,
     Organisation,
     Person,
@@ -30,6 +35,8 @@ from agreements.models import (
     Topic,
     Viewer,
 )
+from agreements.validators import DOCUMENT_TYPES
+from agreements.views import document_file_response
 
 from . import serializers
 
@@ -39,7 +46,11 @@ ERRORS = {
     404: OpenApiResponse(description="No such record, or not one the caller may see."),
     429: OpenApiResponse(description="Too many requests; see Retry-After."),
 }
-WRITE_ERRORS = {**ERRORS, 403: OpenApiResponse(description="Writes need a staff account with the permission.")}
+WRITE_ERRORS = {
+    **ERRORS,
+    403: OpenApiResponse(description="Writes need a staff account with the permission."),
+    412: OpenApiResponse(description="If-Match did not match: the record changed since it was read."),
+}
 
 
 SLUG = "[-a-zA-Z0-9_]+"
@@ -65,6 +76,12 @@ def crud_schema(read, write=None):
             "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
         }
     return extend_schema_view(**views)
+
+
+class PreconditionFailed(APIException):
+    status_code = 412
+    default_detail = "The record changed since it was read."
+    default_code = "precondition_failed"
 
 
 class ConditionalGetMixin:
@@ -106,7 +123,8 @@ class ConditionalGetMixin:
 
 
 class WriteSerializerMixin:
-    """Staff writes use a serializer with every language's fields and slugs."""
+    """Staff writes use a serializer with every language's fields and slugs,
+    and are refused (412) when If-Match names a version that is no longer current."""
 
     write_serializer_class = None
 
@@ -114,6 +132,33 @@ class WriteSerializerMixin:
         if self.action in {"create", "update", "partial_update"}:
             return self.write_serializer_class
         return self.serializer_class
+
+    # Lost updates: a write may carry the ETag the caller read in If-Match; if
+    # the record changed since (or the tag is from another version), 412 and
+    # nothing is written. The row is locked from the check to the write.
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in self.request.META:
+            current = type(obj).objects.select_for_update().values_list("updated_at", flat=True).get(pk=obj.pk)
+            if get_conditional_response(self.request, etag=self._etag(self.request, obj.pk, current)) is not None:
+                last = type(obj).history.filter(id=obj.pk).select_related("history_user").first()
+                raise PreconditionFailed(
+                    _("This record was changed meanwhile by %(user)s (%(time)s); nothing was saved. Read it again.")
+                    % {
+                        "user": (last.history_user if last and last.history_user else _("someone")),
+                        "time": current.isoformat(),
+                    }
+                )
+        return obj
 
 
 @crud_schema(serializers.AgreementSerializer, serializers.AgreementWriteSerializer)
@@ -229,3 +274,25 @@ class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             **super().get_serializer_context(),
             "viewer_sees_everything": Viewer.for_request(self.request).sees_everything,
         }
+
+
+class DocumentFileView(APIView):
+    """The file of a document (PDF, PNG or JPEG), for a caller who may see it."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is the file itself, whatever the caller's Accept says.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="documents_file",
+        responses={
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in DOCUMENT_TYPES},
+            **{code: answer for code, answer in ERRORS.items() if code != 400},
+        },
+    )
+    def get(self, request, pk):
+        viewer = Viewer.for_request(request)
+        document = get_object_or_404(AgreementDocument.objects.visible_to(viewer), pk=pk)
+        return document_file_response(document)

@@ -159,3 +159,34 @@ def test_nul_characters_never_reach_the_database(api, orgs):
     assert response.status_code == 400 and "topics" in response.json()
     assert api.get("/api/v1/agreements/a%00b/").status_code == 404
     assert not Agreement.objects.exists()
+
+
+# --------------------------------------------------------------------------
+# Lost updates: If-Match
+
+
+@pytest.mark.parametrize(
+    ("path", "factory", "field"),
+    [
+        ("/api/v1/agreements/{slug}/", lambda: AgreementFactory(slug="x", signed=True), "title_en"),
+        ("/api/v1/organisations/{slug}/", lambda: OrganisationFactory(slug="x"), "name"),
+        ("/api/v1/topics/{slug}/", lambda: TopicFactory(slug="x"), "name_en"),
+    ],
+)
+def test_a_write_with_a_stale_if_match_is_refused(api, editor, path, factory, field):
+    record = factory()
+    url = path.format(slug=record.slug)
+    etag = api.get(url)["ETag"]
+    assert api.patch(url, {field: "First"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    # Another caller's write went in meanwhile: the old tag no longer matches.
+    response = api.patch(url, {field: "Second"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 412
+    assert "changed meanwhile by editor" in response.json()["detail"]
+    record.refresh_from_db()
+    assert getattr(record, field) == "First"
+    assert api.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+    assert type(record).objects.filter(pk=record.pk).exists()
+    fresh = api.get(url)["ETag"]
+    assert api.patch(url, {field: "Third"}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+    assert api.patch(url, {field: "Fourth"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    assert api.patch(url, {field: "Fifth"}, format="json").status_code == 200  # If-Match is optional
