@@ -1,5 +1,12 @@
+import logging
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from . import views
 
@@ -40,3 +47,47 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             request.LANGUAGE_CODE = translation.get_language()
             return
         super().process_request(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body above REQUEST_BODY_MAX_BYTES with 413 before any
+    of it is read (the largest legitimate body is a document upload)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_BODY_MAX_BYTES:
+            message = _("The request is too large.")
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class StaffSessionTimeoutMiddleware:
+    """End a logged-in session after SESSION_IDLE_SECONDS without a request, or
+    SESSION_COOKIE_AGE after the login whatever the activity. The last-seen
+    time is written at most once a minute, not on every request."""
+
+    SEEN = "registry_session_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            logged_in = int(user.last_login.timestamp()) if user.last_login else now
+            seen = request.session.get(self.SEEN, logged_in)
+            if now - seen > settings.SESSION_IDLE_SECONDS or now - logged_in > settings.SESSION_COOKIE_AGE:
+                logging.getLogger("registry.security").info("Session of user %s timed out", user.pk)
+                logout(request)
+            elif now - seen >= 60:
+                request.session[self.SEEN] = now
+        return self.get_response(request)

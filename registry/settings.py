@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -81,6 +82,12 @@ def envdatabase(name: str, default: str) -> dict:
     if engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("connect_timeout", connect_timeout)
+        # A runaway query is cancelled by the server (and answered 503). Web
+        # processes default to 15 s (registry/wsgi.py); management commands
+        # (migrations, loads) have no limit unless the variable is set.
+        statement_timeout = envint("DATABASE_STATEMENT_TIMEOUT", 0)
+        if statement_timeout:
+            config["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout}"
         config["CONN_HEALTH_CHECKS"] = True
     return config
 
@@ -125,13 +132,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "registry.middleware.HealthCheckMiddleware",
+    "registry.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "registry.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registry.middleware.StaffSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -288,6 +298,32 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (Django's own): no page needs inline script or style,
+# and nothing is loaded from another host.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+CSRF_FAILURE_VIEW = "registry.views.csrf_failure"
+
+# Staff sessions end after a while without activity and, whatever the activity,
+# after a maximum duration; logging in always starts a new session key.
+SESSION_IDLE_SECONDS = envint("DJANGO_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_COOKIE_AGE = envint("DJANGO_SESSION_MAX_HOURS", 12, minimum=1) * 3600
+
+# Request bodies: form/JSON data as Django's default (2.5 MB); uploads up to
+# the document limit plus room for the form's other fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+REQUEST_BODY_MAX_BYTES = DOCUMENT_MAX_BYTES + 1024 * 1024
 
 # E-mail (expiry reminders). With debug on (a local run) the console backend
 # prints mails instead of sending them; in production SMTP is the default.

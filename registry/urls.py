@@ -13,3 +13,8 @@ urlpatterns = [
 ]
 # Public pages: German unprefixed, English under /en/, Polish under /pl/.
 urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)
+
+handler400 = "registry.views.bad_request"
+handler403 = "registry.views.permission_denied"
+handler404 = "registry.views.page_not_found"
+handler500 = "registry.views.server_error"

@@ -106,3 +106,53 @@ def test_every_page_type_passes_axe(site, page, language):
             failures[name] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
         assert results.response["passes"], name  # axe really ran its rules
     assert failures == {}
+
+
+STAFF_PAGES = [
+    "/admin/",
+    "/admin/agreements/agreement/",
+    "/admin/agreements/agreement/{agreement}/change/",
+    "/admin/agreements/agreement/{agreement}/history/",
+    "/admin/agreements/agreement/add/",
+    "/admin/agreements/agreement/import/",
+    "/admin/agreements/agreement/export/",
+    "/admin/agreements/organisation/",
+    "/admin/agreements/person/",
+    "/admin/agreements/delegationtrip/{trip}/change/",
+    "/api/v1/docs/",
+]
+
+
+def test_no_page_needs_inline_script_or_style_under_the_content_security_policy(site, page):
+    """Django's CSP forbids inline script and style: every page must work under
+    it (public pages, the admin with its forms, the API docs)."""
+    from django.contrib.auth import get_user_model
+
+    from agreements.models import Agreement, DelegationTrip
+
+    get_user_model().objects.create_superuser("csp-admin", "csp@example.org", "a long test password 123")
+    ids = {
+        "agreement": Agreement.objects.get(slug="amz-sa-am-cooperation-2021").pk,
+        "trip": DelegationTrip.objects.get().pk,
+    }
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append((page.url, message.text)) if "Content Security Policy" in message.text else None
+        ),
+    )
+    for path in PAGE_TYPES.values():
+        page.goto(site + path)
+    page.goto(site + "/admin/login/")
+    page.fill("#id_username", "csp-admin")
+    page.fill("#id_password", "a long test password 123")
+    page.click("input[type=submit]")
+    assert page.url.endswith("/admin/")
+    for path in STAFF_PAGES:
+        response = page.goto(site + path.format(**ids))
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    # The interactive docs really rendered (their script is a file, not inline).
+    assert page.locator(".swagger-ui .info .title").count() == 1
+    assert violations == [], "\n".join(f"{url}: {text}" for url, text in violations)

@@ -115,7 +115,7 @@ def test_anonymous_api_download_of_a_public_document_works_and_of_a_private_one_
     client = APIClient()
     response = client.get(f"/api/v1/documents/{world['public_doc'].pk}/file/")
     assert response.status_code == 200
-    response.close()
+    assert b"".join(response.streaming_content) == PDF_FACTORY_CONTENT
     response = client.get(f"/api/v1/documents/{world['private_doc'].pk}/file/")
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert client.get("/api/v1/documents/999999/file/").status_code == 404
@@ -130,7 +130,7 @@ def test_files_are_stored_under_generated_names_and_never_served_from_storage_ur
         assert callers[caller].get(document.file.url).status_code == 404
     response = callers["registry_admin"].get(f"/documents/{document.pk}/")
     assert response["Content-Disposition"] == 'inline; filename="internal-annex.pdf"'
-    response.close()
+    assert b"".join(response.streaming_content) == PDF_FACTORY_CONTENT
 
 
 def test_api_and_public_page_link_the_visibility_checked_download(world, callers):

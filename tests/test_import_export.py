@@ -9,7 +9,9 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from agreements.models import Agreement, AgreementParty, Organisation, Topic
@@ -146,12 +148,19 @@ def test_agreement_export_columns(clients):
     assert row["status"] == "signed" and row["is_public"] == "1"
 
 
-def test_export_is_a_constant_number_of_queries(clients, django_assert_max_num_queries):
+def test_export_is_a_constant_number_of_queries(clients):
+    def queries_for_export():
+        with CaptureQueriesContext(connection) as queries:
+            rows = rows_of(export(clients["registry_admin"], "agreement"))
+        return len(queries), len(rows)
+
+    clients["registry_admin"].get("/admin/")  # the session's first-request bookkeeping is done
+    few = queries_for_export()
     for index in range(20):
         AgreementFactory(slug=f"more-{index}", parties=[OrganisationFactory(), OrganisationFactory()])
-    with django_assert_max_num_queries(14):
-        rows = rows_of(export(clients["registry_admin"], "agreement"))
-    assert len(rows) == 23
+    many = queries_for_export()
+    assert (few[1], many[1]) == (3, 23)
+    assert many[0] == few[0]
 
 
 @pytest.mark.parametrize("file_format", [CSV_FORMAT, XLSX_FORMAT])

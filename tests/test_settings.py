@@ -126,3 +126,25 @@ def test_redis_url_selects_the_redis_cache():
 def test_junk_api_settings_stop_start_up(variable, value, message):
     result = manage("check", **{variable: value})
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_postgresql_gets_connect_and_statement_timeouts_from_the_environment():
+    code = "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; print(o)"
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        DATABASE_URL="postgres://registry@db.example.org/registry",
+        DATABASE_CONNECT_TIMEOUT="3",
+        DATABASE_STATEMENT_TIMEOUT="2500",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'connect_timeout': 3" in result.stdout and "'options': '-c statement_timeout=2500'" in result.stdout
+    result = manage("shell", "-c", code, DATABASE_URL="postgres://registry@db.example.org/registry")
+    assert "statement_timeout" not in result.stdout  # commands: no limit unless asked
+
+
+def test_web_processes_default_to_a_statement_timeout():
+    code = "import registry.wsgi, os; print(os.environ['DATABASE_STATEMENT_TIMEOUT'])"
+    result = manage("shell", "-c", code, DATABASE_URL="postgres://registry@db.example.org/registry")
+    assert result.stdout.strip().splitlines()[-1] == "15000", result.stderr
