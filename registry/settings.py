@@ -5,6 +5,7 @@ The helpers below are strict: a value they cannot understand stops start-up
 with a message naming the variable, instead of silently falling back.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -127,6 +128,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
     "agreements",
 ]
 
@@ -145,7 +147,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Staff login protection (django-axes): after AXES_FAILURE_LIMIT failed logins
+# for a user name or from an address, logins are refused for the cool-off
+# time. Attempts live in the database, so every web instance sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("DJANGO_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "registry.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "registry.security.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "registry.urls"
 WSGI_APPLICATION = "registry.wsgi.application"

@@ -267,8 +267,7 @@ def test_signing_event_lists_its_agreements(admin_client):
 def test_anonymous_and_non_staff_are_sent_to_login(client, django_user_model):
     response = client.get(url(Agreement, "changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    django_user_model.objects.create_user("plain", password="x" * 12)
-    client.login(username="plain", password="x" * 12)
+    client.force_login(django_user_model.objects.create_user("plain", password="x" * 12))
     response = client.get(url(Agreement, "changelist"))
     assert response.status_code == 302
 

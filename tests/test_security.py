@@ -180,3 +180,56 @@ def test_search_input_length_is_limited(client):
     response = client.get("/api/v1/agreements/", {"q": "x" * 500})
     assert response.status_code == 400
     assert "q" in response.json()
+
+
+# --------------------------------------------------------------------------
+# Staff login protection
+
+
+def attempt(client, password, address="10.0.0.1", forwarded=None, username="staff"):
+    extra = {"REMOTE_ADDR": address, "HTTP_ACCEPT_LANGUAGE": "en"}
+    if forwarded:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, **extra)
+
+
+def test_repeated_failed_logins_lock_the_account_out(caplog):
+    UserFactory(username="staff", is_staff=True, password="correct horse battery staple")
+    client = Client()
+    for _ in range(4):
+        assert attempt(client, "wrong").status_code == 200  # the form again, with its error
+    response = attempt(client, "wrong")
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert int(response["Retry-After"]) == 15 * 60
+    # Now even the right password is refused, from anywhere, whatever X-Forwarded-For says.
+    for address, forwarded in (("10.0.0.1", None), ("10.0.0.2", "203.0.113.7"), ("10.0.0.3", "198.51.100.1, 10.9.9.9")):
+        response = attempt(client, "correct horse battery staple", address, forwarded)
+        assert response.status_code == 429
+        assert "_auth_user_id" not in client.session
+    log = caplog.text
+    assert "correct horse battery staple" not in log and "wrong" not in log.replace("wrong password", "")
+
+
+def test_rotating_x_forwarded_for_does_not_reset_the_address_count():
+    UserFactory(username="victim", is_staff=True, password="correct horse battery staple")
+    client = Client()
+    # One address tries many user names, each time claiming another forwarded address.
+    for index in range(5):
+        attempt(client, "guess", "10.1.1.1", f"192.0.2.{index}", username=f"user{index}")
+    response = attempt(client, "correct horse battery staple", "10.1.1.1", "192.0.2.99", username="victim")
+    assert response.status_code == 429
+
+
+def test_a_successful_login_resets_the_count_and_others_are_unaffected():
+    UserFactory(username="staff", is_staff=True, password="correct horse battery staple")
+    UserFactory(username="other", is_staff=True, password="another long password 42")
+    client = Client()
+    for _ in range(4):
+        attempt(client, "wrong")
+    assert attempt(client, "correct horse battery staple").status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert attempt(client, "wrong").status_code == 200
+    other = Client()
+    assert attempt(other, "another long password 42", "10.2.2.2", username="other").status_code == 302
