@@ -27,6 +27,8 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 from translated_fields import TranslatedField, to_attribute
 
+from registry.security import second_factor_satisfied
+
 from .choices import (
     AgreementKind,
     AgreementStatus,
@@ -127,7 +129,10 @@ class Viewer:
         token = getattr(request, "auth", None)
         if isinstance(token, ApiToken) and token.organisation_id:
             return cls(organisation_ids=frozenset({token.organisation_id}))
-        return cls.for_user(getattr(request, "user", None))
+        user = getattr(request, "user", None)
+        if token is None and user is not None and user.is_staff and not second_factor_satisfied(user):
+            return cls()  # a staff session still waiting for its second factor
+        return cls.for_user(user)
 
     @classmethod
     def for_user(cls, user) -> "Viewer":

@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from agreements.models import ApiToken, hash_token_key
+from registry.security import second_factor_satisfied
 
 logger = logging.getLogger("agreements.api")
 
@@ -53,6 +54,25 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Token realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The browser session of a staff login, once its second factor is passed
+    (a session still waiting for it is anonymous here)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and not second_factor_satisfied(result[0]):
+            return None
+        return result
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = SessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
