@@ -632,9 +632,13 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # tokens are immutable; revoke and create a new one instead
-        token, key = token_create(name=obj.name, organisation=obj.organisation, user=obj.user, created_by=request.user)
-        if obj.expires_at:
-            ApiToken.objects.filter(pk=token.pk).update(expires_at=obj.expires_at)
+        token, key = token_create(
+            name=obj.name,
+            organisation=obj.organisation,
+            user=obj.user,
+            expires_at=obj.expires_at,
+            created_by=request.user,
+        )
         obj.pk = token.pk
         request._new_api_key = key
 
