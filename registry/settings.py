@@ -156,6 +156,9 @@ MIDDLEWARE = [
 # Staff login protection (django-axes): after AXES_FAILURE_LIMIT failed logins
 # for a user name or from an address, logins are refused for the cool-off
 # time. Attempts live in the database, so every web instance sees them.
+# Logins are staff logins, in the admin; an unsafe "next" lands there too.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -39,7 +39,19 @@ def test_web_waits_for_a_healthy_database_migrates_then_runs_gunicorn():
     assert database_url.startswith("postgres://registry:") and database_url.endswith("@db:5432/registry")
     command = " ".join(web["command"])
     assert command.index("manage.py migrate") < command.index("gunicorn -c gunicorn.conf.py registry.wsgi")
-    assert "8000:8000" in web["ports"]
+    assert "ports" not in web and web["expose"] == ["8000"]  # reached only through the proxy
+    assert web["environment"]["API_NUM_PROXIES"] == "1"
+
+
+def test_nginx_buffers_in_front_of_gunicorn():
+    proxy = load_compose()["services"]["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert "8000:80" in proxy["ports"]
+    assert proxy["environment"]["UPSTREAM"] == "web:8000"
+    assert "./deploy/nginx.conf.template:/etc/nginx/templates/nginx.conf.template:ro" in proxy["volumes"]
+    template = (ROOT / "deploy" / "nginx.conf.template").read_text()
+    for directive in ("client_header_timeout", "client_body_timeout", "proxy_request_buffering on"):
+        assert directive in template
 
 
 def test_dockerfile_and_env_example_match_the_settings():
