@@ -14,8 +14,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle each worker after this many requests (a leak can't grow for ever);
+# high enough that a busy worker isn't restarted every few seconds.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 10000))
+max_requests_jitter = max_requests // 10
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

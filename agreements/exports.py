@@ -7,7 +7,7 @@ import json
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from .views import PUBLIC, filtered_agreements
+from .views import filtered_agreements
 
 CHUNK = 500
 COLUMNS = [
@@ -28,7 +28,7 @@ COLUMNS = [
 
 
 def _rows(request, queryset):
-    for agreement in queryset.with_related(PUBLIC).iterator(chunk_size=CHUNK):
+    for agreement in queryset.for_listing().iterator(chunk_size=CHUNK):
         parties = [party.organisation for party in agreement.parties.all()]
         yield {
             "slug": agreement.slug,

@@ -316,6 +316,11 @@ class Person(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.honorific} {self.name}".strip()
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Agreements show this record: they changed too.
+        Agreement.objects.filter(signatories__person=self).touch()
+
     def get_absolute_url(self) -> str:
         return reverse("admin:agreements_person_change", args=[self.pk])
 
@@ -352,6 +357,11 @@ class Topic(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Agreements show this record: they changed too.
+        Agreement.objects.filter(topics=self).touch()
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:topic_detail", kwargs={"slug": self.slug})
@@ -431,6 +441,11 @@ class DelegationTrip(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Agreements show this record: they changed too.
+        Agreement.objects.filter(signing_event__trip=self).touch()
+
     def get_absolute_url(self) -> str:
         return reverse("agreements:trip_detail", kwargs={"slug": self.slug})
 
@@ -447,7 +462,7 @@ class TripStop(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["trip", "position", "arrival_date", "id"]
+        ordering = ["trip_id", "position", "arrival_date", "id"]
         verbose_name = _("trip stop")
         verbose_name_plural = _("trip stops")
         constraints = [
@@ -543,6 +558,11 @@ class SigningEvent(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Agreements show this record: they changed too.
+        Agreement.objects.filter(signing_event=self).touch()
+
     def get_absolute_url(self) -> str:
         return reverse("agreements:signingevent_detail", kwargs={"slug": self.slug})
 
@@ -597,7 +617,7 @@ class ProgrammeItem(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["trip", "date", "start_time", "id"]
+        ordering = ["trip_id", "date", "start_time", "id"]
         verbose_name = _("programme item")
         verbose_name_plural = _("programme items")
         constraints = [
@@ -668,10 +688,14 @@ def search_document() -> SearchVector:
     return vector
 
 
+# Agreements the public may see: public ones that were signed.
+PUBLISHED = Q(is_public=True, status__in=AgreementStatus.concluded())
+
+
 class AgreementQuerySet(models.QuerySet):
     def published(self):
         """Agreements the public may see: public ones that were signed."""
-        return self.filter(is_public=True, status__in=AgreementStatus.concluded())
+        return self.filter(PUBLISHED)
 
     def visible_to(self, viewer: Viewer):
         """The one rule for who sees which agreement (API, public pages, admin).
@@ -681,7 +705,7 @@ class AgreementQuerySet(models.QuerySet):
         """
         if viewer.sees_everything:
             return self
-        condition = Q(is_public=True, status__in=AgreementStatus.concluded())
+        condition = PUBLISHED
         if viewer.organisation_ids:
             condition |= Exists(
                 AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids)
@@ -697,24 +721,44 @@ class AgreementQuerySet(models.QuerySet):
             Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids))
         )
 
+    def for_listing(self):
+        """What a table of agreements shows (title, parties, topics, signing
+        date or event): the related rows in three queries whatever the page size."""
+        return (
+            self.defer("search_vector")
+            .select_related("signing_event")
+            .prefetch_related(
+                "topics", models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation"))
+            )
+        )
+
     def with_related(self, viewer: Viewer):
         """The select/prefetch set that lists and detail pages need; nested
         people and documents are narrowed to what ``viewer`` may see."""
-        return self.select_related("signing_event__trip").prefetch_related(
-            "topics",
-            "sources",
-            models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation")),
-            models.Prefetch(
-                "signatories",
-                queryset=Signatory.objects.filter(person__in=Person.objects.visible_to(viewer)).select_related(
-                    "person", "organisation"
+        return (
+            self.defer("search_vector")
+            .select_related("signing_event__trip")
+            .prefetch_related(
+                "topics",
+                "sources",
+                models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation")),
+                models.Prefetch(
+                    "signatories",
+                    queryset=Signatory.objects.filter(person__in=Person.objects.visible_to(viewer)).select_related(
+                        "person", "organisation"
+                    ),
+                    to_attr="visible_signatories",
                 ),
-                to_attr="visible_signatories",
-            ),
-            models.Prefetch(
-                "documents", queryset=AgreementDocument.objects.visible_to(viewer), to_attr="visible_documents"
-            ),
+                models.Prefetch(
+                    "documents", queryset=AgreementDocument.objects.visible_to(viewer), to_attr="visible_documents"
+                ),
+            )
         )
+
+    def touch(self) -> int:
+        """Mark as changed (``updated_at``): something they show changed, so
+        their ETags and cached API answers must change too."""
+        return self.update(updated_at=timezone.now())
 
     def refresh_derived(self) -> int:
         """Recompute what is derived from related rows: the search document
@@ -789,6 +833,13 @@ class Agreement(TimeStampedModel):
         ordering = ["-signed_on", "-id"]
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
+        # What the public sees is a small part of a large table: partial indexes
+        # serve its default order, its ETag/count aggregate and the feed's order.
+        indexes = [
+            models.Index(fields=["-signed_on", "-id"], condition=PUBLISHED, name="agreement_published_newest"),
+            models.Index(fields=["updated_at"], condition=PUBLISHED, name="agreement_published_updated"),
+            models.Index(fields=["-published_at", "-id"], condition=PUBLISHED, name="agreement_published_feed"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["slug"],
@@ -930,7 +981,7 @@ class AgreementParty(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["agreement", "position", "id"]
+        ordering = ["agreement_id", "position", "id"]
         verbose_name = _("party")
         verbose_name_plural = _("parties")
         constraints = [
@@ -973,7 +1024,7 @@ class Signatory(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["agreement", "id"]
+        ordering = ["agreement_id", "id"]
         verbose_name = _("signatory")
         verbose_name_plural = _("signatories")
         constraints = [
@@ -1036,7 +1087,7 @@ class AgreementDocument(TimeStampedModel):
     objects = AgreementDocumentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["agreement", "kind", "id"]
+        ordering = ["agreement_id", "kind", "id"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         constraints = [
@@ -1093,7 +1144,7 @@ class AgreementSource(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["agreement", "published_on", "id"]
+        ordering = ["agreement_id", "published_on", "id"]
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         constraints = [

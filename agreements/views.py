@@ -3,13 +3,14 @@ shared visibility rule (``Viewer()``), whoever is logged in."""
 
 import json
 
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django_countries import countries
 
 from .choices import AgreementKind, AgreementStatus
@@ -29,6 +30,7 @@ from .models import (
 
 PUBLIC = Viewer()
 PAGE_SIZE = 20
+CHOICES_CACHE_SECONDS = 3600
 FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "ordering")
 ORDERINGS = [
     ("-signed_on", gettext_noop("newest first")),
@@ -74,29 +76,58 @@ def filtered_agreements(request):
 
 def agreement_list(request):
     queryset, errors = filtered_agreements(request)
-    paginator = Paginator(queryset.with_related(PUBLIC), PAGE_SIZE)
+    paginator = Paginator(queryset.for_listing(), PAGE_SIZE)
     page = None
     if not errors:
         try:
             page = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
             errors = {"page": [_("There is no such page of results.")]}
-    active = {name: request.GET.getlist(name) for name in FILTER_PARAMETERS if any(request.GET.getlist(name))}
+    # Every name present (empty when unused): a missing key costs the template
+    # a slow failed lookup for each of hundreds of <option>s.
+    selected = {name: request.GET.getlist(name) for name in FILTER_PARAMETERS}
+    active = {name: values for name, values in selected.items() if any(values)}
     context = {
         "page": page,
         "agreements": page.object_list if page else [],
         "errors": errors,
         "active": active,
+        "selected": selected,
         "query_without_page": _query_without(request, "page"),
-        "organisations": Organisation.objects.filter(public_agreements_with_party()).order_by("name"),
-        "countries": _party_countries(),
-        "topics": Topic.objects.filter(agreements__in=published_agreements()).distinct().order_by("slug"),
-        "trips": DelegationTrip.objects.filter(signing_events__agreements__in=published_agreements()).distinct(),
+        **_filter_choices(),
         "kinds": AgreementKind.choices,
-        "years": _signing_years(),
         "orderings": [(value, _(label)) for value, label in ORDERINGS],
     }
     return render(request, "agreements/agreement_list.html", context, status=400 if errors else 200)
+
+
+def _filter_choices() -> dict:
+    """The list page's filter choices: the organisations, countries, topics,
+    trips and years that published agreements have. Scanning for them costs
+    more than the rest of the page, so they are cached, keyed by the published
+    agreements' count and newest change (a rename of anything they show
+    touches them too) and the language."""
+    stamp = published_agreements().order_by().aggregate(n=Count("*"), last=Max("updated_at"))
+    last = stamp["last"].timestamp() if stamp["last"] else 0
+    key = f"list-choices:v2:{get_language()}:{stamp['n']}:{last}"
+    choices = cache.get(key)
+    if choices is None:
+        published = published_agreements()
+        organisations = Organisation.objects.filter(public_agreements_with_party()).order_by("name")
+        topics = Topic.objects.filter(Exists(published.filter(topics=OuterRef("pk")))).order_by("slug")
+        trips = DelegationTrip.objects.filter(Exists(published.filter(signing_event__trip=OuterRef("pk"))))
+        # (value, label) pairs in the active language: cheap to cache and to render.
+        choices = {
+            "organisations": [
+                (o.slug, f"{o.name} ({o.short_name})" if o.short_name else o.name) for o in organisations
+            ],
+            "countries": _party_countries(),
+            "topics": [(topic.slug, topic.name) for topic in topics],
+            "trips": [(trip.slug, trip.title) for trip in trips],
+            "years": [(str(year), str(year)) for year in _signing_years()],
+        }
+        cache.set(key, choices, CHOICES_CACHE_SECONDS)
+    return choices
 
 
 def _query_without(request, name):
@@ -163,17 +194,17 @@ def organisation_list(request):
 
 def organisation_detail(request, slug):
     organisation = get_object_or_404(Organisation.objects.select_related("parent"), slug=slug)
-    agreements = list(
-        published_agreements()
-        .filter(Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation)))
-        .with_related(PUBLIC)
-        .order_by("-signed_on", "-id")
+    its_agreements = published_agreements().filter(
+        Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
     )
-    partners = {}
-    for agreement in agreements:
-        for party in agreement.parties.all():
-            if party.organisation_id != organisation.pk:
-                partners[party.organisation_id] = party.organisation
+    page = _page(request, its_agreements.order_by("-signed_on", "-id").for_listing())
+    partners = (
+        Organisation.objects.filter(
+            Exists(AgreementParty.objects.filter(organisation=OuterRef("pk"), agreement__in=its_agreements))
+        )
+        .exclude(pk=organisation.pk)
+        .order_by("name")
+    )
     data = {
         "@context": "https://schema.org",
         **_organisation_ld(request, organisation),
@@ -186,11 +217,22 @@ def organisation_detail(request, slug):
         "agreements/organisation_detail.html",
         {
             "organisation": organisation,
-            "agreements": agreements,
-            "partners": sorted(partners.values(), key=lambda o: o.name),
+            "page": page,
+            "agreements": page.object_list,
+            "query_without_page": _query_without(request, "page"),
+            "partners": partners,
             "json_ld": json_ld(data),
         },
     )
+
+
+def _page(request, queryset):
+    """A page of ``queryset`` (20 rows); a page number that can't be used gives the first page."""
+    paginator = Paginator(queryset, PAGE_SIZE)
+    try:
+        return paginator.page(request.GET.get("page", 1))
+    except (PageNotAnInteger, EmptyPage):
+        return paginator.page(1)
 
 
 def trip_list(request):
@@ -304,8 +346,14 @@ def topic_list(request):
 
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    agreements = published_agreements().filter(topics=topic).with_related(PUBLIC).order_by("-signed_on", "-id")
-    return render(request, "agreements/topic_detail.html", {"topic": topic, "agreements": agreements})
+    page = _page(request, published_agreements().filter(topics=topic).order_by("-signed_on", "-id").for_listing())
+    context = {
+        "topic": topic,
+        "page": page,
+        "agreements": page.object_list,
+        "query_without_page": _query_without(request, "page"),
+    }
+    return render(request, "agreements/topic_detail.html", context)
 
 
 def document_file_response(document: AgreementDocument) -> FileResponse:

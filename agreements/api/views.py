@@ -3,8 +3,10 @@ a record the caller may not see is a 404 exactly like a missing one."""
 
 import hashlib
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
@@ -54,6 +56,9 @@ WRITE_ERRORS = {
 
 
 SLUG = "[-a-zA-Z0-9_]+"
+# Cached answers are keyed by their ETag; the time bounds what a change the
+# tag can't see (a derived "expired" at midnight) may leave stale.
+RESPONSE_CACHE_SECONDS = 300
 
 
 def agreement_queryset(request):
@@ -98,13 +103,27 @@ class ConditionalGetMixin:
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
     def list(self, request, *args, **kwargs):
-        stamp = self.filter_queryset(self.get_queryset()).order_by().aggregate(n=Count("pk"), last=Max("updated_at"))
+        # COUNT(*) (not of a column) lets PostgreSQL answer from an index alone;
+        # the paginator reuses the count instead of running it again.
+        stamp = self.filter_queryset(self.get_queryset()).order_by().aggregate(n=Count("*"), last=Max("updated_at"))
+        self.known_count = stamp["n"]
         return self._conditional(request, self._etag(request, stamp["n"], stamp["last"]), super().list, args, kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        obj = self.get_object()
+        # The tag from (pk, updated_at) alone; the record and its related rows
+        # are loaded only when the answer is neither a 304 nor cached.
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        stamp = (
+            self.filter_queryset(self.get_queryset())
+            .prefetch_related(None)
+            .filter(**lookup)
+            .values_list("pk", "updated_at")
+            .first()
+        )
+        if stamp is None:
+            raise Http404
         return self._conditional(
-            request, self._etag(request, obj.pk, obj.updated_at), lambda *a, **k: self._retrieve(obj), args, kwargs
+            request, self._etag(request, *stamp), lambda *a, **k: self._retrieve(self.get_object()), args, kwargs
         )
 
     def _retrieve(self, obj):
@@ -114,7 +133,21 @@ class ConditionalGetMixin:
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
             return not_modified
-        response = produce(request, *args, **kwargs)
+        # The tag names exactly what the answer holds (URL, language, what the
+        # caller may see, the rows' newest change), so the serialised data can
+        # be shared through the cache by every caller asking the same.
+        # The rendered JSON is kept, not the data (which would drag model
+        # instances through pickle).
+        key = f"api-json:v1:{etag}"  # bump the version when the answers change shape
+        content = cache.get(key)
+        if content is not None:
+            response = HttpResponse(content, content_type="application/json")
+        else:
+            response = produce(request, *args, **kwargs)
+            if response.status_code == 200:
+                response = self.finalize_response(request, response)
+                response.render()
+                cache.set(key, response.content, RESPONSE_CACHE_SECONDS)
         if response.status_code == 200:
             response["ETag"] = etag
             response["Cache-Control"] = "private, no-cache"

@@ -91,3 +91,54 @@ def test_accept_language_selects_translations():
     assert APIClient(HTTP_ACCEPT_LANGUAGE="de").get("/api/v1/agreements/x/").json()["title"] == "Vereinbarung"
     # No Polish title: falls back to the original language (German by default).
     assert APIClient(HTTP_ACCEPT_LANGUAGE="pl").get("/api/v1/agreements/x/").json()["title"] == "Vereinbarung"
+
+
+def count_own_queries(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+    assert response.status_code == 200
+    return response, [
+        q for q in context.captured_queries if "registry_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]
+
+
+def test_a_repeated_answer_comes_from_the_cache_with_one_query():
+    for _ in range(3):
+        AgreementFactory(signed=True)
+    client = APIClient()
+    agreement = AgreementFactory(signed=True)
+    for path in ("/api/v1/agreements/?page_size=2", f"/api/v1/agreements/{agreement.slug}/"):
+        first, first_queries = count_own_queries(client, path)
+        again, again_queries = count_own_queries(client, path)
+        assert again.content == first.content and again["ETag"] == first["ETag"]
+        assert len(again_queries) == 1 < len(first_queries)  # only the version stamp
+
+
+@pytest.mark.parametrize("what", ["topic", "signatory", "signing event", "trip"])
+def test_every_change_an_agreement_shows_changes_its_answer(what):
+    from ..factories import PersonFactory, SignatoryFactory, SigningEventFactory, TopicFactory
+
+    topic = TopicFactory(name_en="Old topic")
+    event = SigningEventFactory(title_en="Old event")
+    agreement = AgreementFactory(signed=True, topics=[topic], signing_event=event)
+    person = PersonFactory(name="Old Person", is_public=True)
+    SignatoryFactory(agreement=agreement, person=person)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    path = f"/api/v1/agreements/{agreement.slug}/"
+    etag = client.get(path)["ETag"]
+    list_etag = client.get("/api/v1/agreements/")["ETag"]
+    record, field, value = {
+        "topic": (topic, "name_en", "New topic"),
+        "signatory": (person, "name", "New Person"),
+        "signing event": (event, "title_en", "New event"),
+        "trip": (event.trip, "title_en", "New trip"),
+    }[what]
+    setattr(record, field, value)
+    record.save()
+    response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and value in response.content.decode()
+    listing = client.get("/api/v1/agreements/", HTTP_IF_NONE_MATCH=list_etag)
+    assert listing.status_code == 200 and value in listing.content.decode()
