@@ -233,3 +233,16 @@ def test_a_successful_login_resets_the_count_and_others_are_unaffected():
         assert attempt(client, "wrong").status_code == 200
     other = Client()
     assert attempt(other, "another long password 42", "10.2.2.2", username="other").status_code == 302
+
+
+def test_refused_api_access_is_logged_without_the_token(caplog):
+    from rest_framework.test import APIClient
+
+    caplog.set_level("INFO", logger="agreements.api")
+    key = "car_this-is-not-a-real-key-but-must-not-be-logged"
+    response = APIClient(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/agreements/")
+    assert response.status_code == 401
+    response = APIClient().post("/api/v1/topics/", {"slug": "x"}, format="json")
+    assert response.status_code in (401, 403)
+    assert "API access refused" in caplog.text
+    assert key not in caplog.text and "not-a-real-key" not in caplog.text
