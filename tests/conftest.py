@@ -42,3 +42,22 @@ def founding_data(db):
 @pytest.fixture
 def signed_agreement(db):
     return AgreementFactory(signed=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses to drop the test database while another session uses
+    it. A live-server request thread still finishing when the session ends can
+    be one; end such sessions (and say which) so the teardown is clean."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 120), pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for row in cursor.fetchall():
+            print(f"\nended a stray database session at teardown: {row[:4]}")

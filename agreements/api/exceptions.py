@@ -17,10 +17,8 @@ def exception_handler(exc, context):
     Refused access is logged: method, path and caller kind, never a token."""
     if isinstance(exc, REFUSALS):
         request = context["request"]
-        if request.auth is not None:
-            caller = "token"
-        else:
-            caller = f"user {request.user.pk}" if request.user.pk else "anonymous"
+        anonymous = f"user {request.user.pk}" if request.user.pk else "anonymous"
+        caller = "token" if request.auth is not None else anonymous
         logger.info("API access refused (%s): %s %s by %s", exc.status_code, request.method, request.path, caller)
     if isinstance(exc, ProtectedError):
         blockers = sorted({str(obj) for obj in exc.protected_objects})[:10]
