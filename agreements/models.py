@@ -250,6 +250,22 @@ class Organisation(TimeStampedModel):
         return self.short_name or self.name
 
 
+# An organisation's profile as staff write it (API writes, CSV/XLSX import).
+ORGANISATION_PROFILE_FIELDS = [
+    "slug",
+    "name",
+    "short_name",
+    "kind",
+    "country",
+    "region",
+    "city",
+    "website",
+    *Organisation.description.fields,
+    "language",
+    "parent",
+]
+
+
 class PersonQuerySet(models.QuerySet):
     def visible_to(self, viewer: Viewer):
         """Public people for everyone; a partner or organisation editor also

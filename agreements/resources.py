@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from .choices import AgreementStatus, PartyRole
-from .models import Agreement, AgreementParty, Organisation, SigningEvent, Topic
+from .models import ORGANISATION_PROFILE_FIELDS, Agreement, AgreementParty, Organisation, SigningEvent, Topic
 
 
 class SlugForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -126,19 +126,7 @@ class OrganisationResource(RegistryResource):
 
     class Meta:
         model = Organisation
-        fields = [
-            "slug",
-            "name",
-            "short_name",
-            "kind",
-            "country",
-            "region",
-            "city",
-            "website",
-            *Organisation.description.fields,
-            "language",
-            "parent",
-        ]
+        fields = ORGANISATION_PROFILE_FIELDS
         import_id_fields = ["slug"]
         skip_unchanged = True
         report_skipped = True

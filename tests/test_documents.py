@@ -6,7 +6,6 @@ import struct
 import zlib
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from rest_framework.test import APIClient
@@ -14,7 +13,7 @@ from rest_framework.test import APIClient
 from agreements.models import Agreement, AgreementDocument
 from agreements.services import token_create
 
-from .factories import AgreementDocumentFactory, AgreementFactory, OrganisationFactory, UserFactory
+from .factories import AgreementDocumentFactory, AgreementFactory, OrganisationFactory, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +53,6 @@ def world():
     }
 
 
-def staff(username, group, organisations=()):
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    for organisation in organisations:
-        organisation.members.add(user)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def callers(world):
     _, key_a = token_create(name="A", organisation=world["org_a"])
@@ -72,9 +61,9 @@ def callers(world):
         "anonymous": Client(),
         "partner_a": APIClient(HTTP_AUTHORIZATION=f"Token {key_a}"),
         "partner_b": APIClient(HTTP_AUTHORIZATION=f"Token {key_b}"),
-        "editor_a": staff("editor-a", "organisation editor", [world["org_a"]]),
-        "editor_b": staff("editor-b", "organisation editor", [world["org_b"]]),
-        "registry_admin": staff("registrar", "registry admin"),
+        "editor_a": staff_client("editor-a", "organisation editor", [world["org_a"]]),
+        "editor_b": staff_client("editor-b", "organisation editor", [world["org_b"]]),
+        "registry_admin": staff_client("registrar", "registry admin"),
     }
 
 

@@ -7,17 +7,15 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from agreements.models import Agreement, AgreementParty, Organisation, Topic
 from agreements.resources import AgreementResource, OrganisationResource
 
-from .factories import AgreementFactory, OrganisationFactory, TopicFactory, UserFactory
+from .factories import AgreementFactory, OrganisationFactory, TopicFactory, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -42,22 +40,12 @@ def world():
     }
 
 
-def staff(username, group, organisations=()):
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    for organisation in organisations:
-        organisation.members.add(user)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def clients(world):
     return {
-        "editor_a": staff("editor-a", "organisation editor", [world["org_a"]]),
-        "editor_b": staff("editor-b", "organisation editor", [world["org_b"]]),
-        "registry_admin": staff("registrar", "registry admin"),
+        "editor_a": staff_client("editor-a", "organisation editor", [world["org_a"]]),
+        "editor_b": staff_client("editor-b", "organisation editor", [world["org_b"]]),
+        "registry_admin": staff_client("registrar", "registry admin"),
     }
 
 

@@ -12,6 +12,7 @@ from rest_framework.reverse import reverse
 
 from agreements.choices import AgreementStatus, PartyRole
 from agreements.models import (
+    ORGANISATION_PROFILE_FIELDS,
     Agreement,
     AgreementParty,
     DelegationTrip,
@@ -334,19 +335,7 @@ class OrganisationWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Organisation
-        fields = [
-            "slug",
-            "name",
-            "short_name",
-            "kind",
-            "country",
-            "region",
-            "city",
-            "website",
-            *Organisation.description.fields,
-            "language",
-            "parent",
-        ]
+        fields = ORGANISATION_PROFILE_FIELDS
         extra_kwargs = {"slug": {"validators": []}}
 
     def to_representation(self, instance):
