@@ -97,6 +97,10 @@ class ConditionalGetMixin:
     nothing is serialised to answer a 304.
     """
 
+    def get_stamp_queryset(self):
+        """The rows the answer is about, without what only serialising them needs."""
+        return self.get_queryset()
+
     def _etag(self, request, *parts) -> str:
         viewer = Viewer.for_request(request)
         text = "|".join(map(str, (request.get_full_path(), get_language(), viewer.scope, *parts)))
@@ -105,7 +109,8 @@ class ConditionalGetMixin:
     def list(self, request, *args, **kwargs):
         # COUNT(*) (not of a column) lets PostgreSQL answer from an index alone;
         # the paginator reuses the count instead of running it again.
-        stamp = self.filter_queryset(self.get_queryset()).order_by().aggregate(n=Count("*"), last=Max("updated_at"))
+        rows = self.filter_queryset(self.get_stamp_queryset())
+        stamp = rows.order_by().aggregate(n=Count("*"), last=Max("updated_at"))
         self.known_count = stamp["n"]
         return self._conditional(request, self._etag(request, stamp["n"], stamp["last"]), super().list, args, kwargs)
 
@@ -114,7 +119,7 @@ class ConditionalGetMixin:
         # are loaded only when the answer is neither a 304 nor cached.
         lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
         stamp = (
-            self.filter_queryset(self.get_queryset())
+            self.filter_queryset(self.get_stamp_queryset())
             .prefetch_related(None)
             .filter(**lookup)
             .values_list("pk", "updated_at")
@@ -208,6 +213,9 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
 
     def get_queryset(self):
         return agreement_queryset(self.request)
+
+    def get_stamp_queryset(self):
+        return Agreement.objects.visible_to(Viewer.for_request(self.request))
 
     def get_object(self):
         agreement = super().get_object()
