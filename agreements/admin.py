@@ -39,6 +39,7 @@ from .models import (
     Topic,
     TripStop,
     Viewer,
+    locked_for_update,
 )
 from .resources import AgreementResource, OrganisationResource
 from .services import token_create, token_revoke
@@ -234,7 +235,7 @@ class AgreementAdminForm(forms.ModelForm):
         if self.instance.pk and loaded:
             # Lock the row for the rest of this save, so two saves cannot both pass.
             current = (
-                Agreement.objects.select_for_update()
+                locked_for_update(Agreement.objects)
                 .filter(pk=self.instance.pk)
                 .values_list("updated_at", flat=True)
                 .first()

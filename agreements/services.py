@@ -19,6 +19,7 @@ from .models import (
     Organisation,
     SigningEvent,
     hash_token_key,
+    locked_for_update,
 )
 
 # "cooperation agreement registry": makes leaked keys easy to spot in logs and secret scanners
@@ -76,7 +77,7 @@ def token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None = None)
 
 def _locked(agreement: Agreement) -> Agreement:
     """The agreement's current row, locked until the transaction ends."""
-    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+    return locked_for_update(Agreement.objects).get(pk=agreement.pk)
 
 
 def _check_transition(agreement: Agreement, target: str) -> None:

@@ -5,7 +5,7 @@ import json
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -19,6 +19,7 @@ from .models import (
     Agreement,
     AgreementDocument,
     AgreementParty,
+    DataVersion,
     DelegationTrip,
     Organisation,
     Person,
@@ -104,12 +105,9 @@ def agreement_list(request):
 def _filter_choices() -> dict:
     """The list page's filter choices: the organisations, countries, topics,
     trips and years that published agreements have. Scanning for them costs
-    more than the rest of the page, so they are cached, keyed by the published
-    agreements' count and newest change (a rename of anything they show
-    touches them too) and the language."""
-    stamp = published_agreements().order_by().aggregate(n=Count("*"), last=Max("updated_at"))
-    last = stamp["last"].timestamp() if stamp["last"] else 0
-    key = f"list-choices:v2:{get_language()}:{stamp['n']}:{last}"
+    more than the rest of the page, so they are cached, keyed by the data's
+    version and the language."""
+    key = f"list-choices:v3:{get_language()}:{DataVersion.current()}"
     choices = cache.get(key)
     if choices is None:
         published = published_agreements()

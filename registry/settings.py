@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
         "agreements.api.authentication.TokenAuthentication",
         "agreements.api.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": ["agreements.api.permissions.ModelPermissionsOrReadOnly"],
     # orjson: the same JSON, several times faster to produce and to read.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],

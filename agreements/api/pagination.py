@@ -1,20 +1,6 @@
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
-
-
-class CountedPaginator(Paginator):
-    """A paginator that can be told the count (the view already knows it)."""
-
-    def __init__(self, *args, known_count: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.known_count = known_count
-
-    @cached_property
-    def count(self):
-        return self.known_count if self.known_count is not None else super().count
 
 
 class RegistryPagination(PageNumberPagination):
@@ -44,8 +30,6 @@ class RegistryPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param, "1")
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError({"page": [_("Must be a whole number of 1 or more.")]})
-        known_count = getattr(view, "known_count", None)
-        self.django_paginator_class = lambda *args, **kwargs: CountedPaginator(*args, known_count=known_count, **kwargs)
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:

@@ -5,9 +5,10 @@ import hashlib
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from agreements.filtersets import (
 from agreements.models import (
     Agreement,
     AgreementDocument,
+    DataVersion,
     DelegationTrip,
     Organisation,
     Person,
@@ -36,6 +38,7 @@ from agreements.models import (
     SigningEvent,
     Topic,
     Viewer,
+    locked_for_update,
 )
 from agreements.validators import DOCUMENT_TYPES
 from agreements.views import document_file_response
@@ -56,9 +59,9 @@ WRITE_ERRORS = {
 
 
 SLUG = "[-a-zA-Z0-9_]+"
-# Cached answers are keyed by their ETag; the time bounds what a change the
-# tag can't see (a derived "expired" at midnight) may leave stale.
-RESPONSE_CACHE_SECONDS = 300
+# Cached answers are keyed by their ETag, which changes with the data: the
+# time only bounds how long unused answers take room in the cache.
+RESPONSE_CACHE_SECONDS = 3600
 
 
 def agreement_queryset(request):
@@ -92,9 +95,11 @@ class PreconditionFailed(APIException):
 class ConditionalGetMixin:
     """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
 
-    The tag is computed from the filtered rows' count and newest ``updated_at``
-    (one aggregate query), the URL, the language and what the caller may see:
-    nothing is serialised to answer a 304.
+    A list's tag names the URL, the language, what the caller may see, the day
+    (``expired`` is derived from it) and the registry's ``DataVersion``; a
+    detail's names the record's ``updated_at`` instead, so that ``If-Match``
+    on a write refuses only changes of that record. Checking a tag costs one
+    primary-key read: a 304 or a cached answer neither filters nor serialises.
     """
 
     def get_stamp_queryset(self):
@@ -103,16 +108,15 @@ class ConditionalGetMixin:
 
     def _etag(self, request, *parts) -> str:
         viewer = Viewer.for_request(request)
-        text = "|".join(map(str, (request.get_full_path(), get_language(), viewer.scope, *parts)))
+        # The host and scheme too: answers hold absolute links.
+        text = "|".join(map(str, (request.build_absolute_uri(), get_language(), viewer.scope, *parts)))
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
     def list(self, request, *args, **kwargs):
-        # COUNT(*) (not of a column) lets PostgreSQL answer from an index alone;
-        # the paginator reuses the count instead of running it again.
-        rows = self.filter_queryset(self.get_stamp_queryset())
-        stamp = rows.order_by().aggregate(n=Count("*"), last=Max("updated_at"))
-        self.known_count = stamp["n"]
-        return self._conditional(request, self._etag(request, stamp["n"], stamp["last"]), super().list, args, kwargs)
+        # Parameters are checked only when the answer is produced: a 400 is
+        # never cached, so no tag of a bad request can match or hit the cache.
+        etag = self._etag(request, "list", DataVersion.current(), timezone.localdate())
+        return self._conditional(request, etag, super().list, args, kwargs)
 
     def retrieve(self, request, *args, **kwargs):
         # The tag from (pk, updated_at) alone; the record and its related rows
@@ -186,7 +190,7 @@ class WriteSerializerMixin:
     def get_object(self):
         obj = super().get_object()
         if self.request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in self.request.META:
-            current = type(obj).objects.select_for_update().values_list("updated_at", flat=True).get(pk=obj.pk)
+            current = locked_for_update(type(obj).objects).values_list("updated_at", flat=True).get(pk=obj.pk)
             if get_conditional_response(self.request, etag=self._etag(self.request, obj.pk, current)) is not None:
                 last = type(obj).history.filter(id=obj.pk).select_related("history_user").first()
                 raise PreconditionFailed(
