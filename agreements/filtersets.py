@@ -139,7 +139,10 @@ class AgreementFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label=_("Status (repeatable; 'expired' is derived)")
     )
-    kind = django_filters.MultipleChoiceFilter(choices=AgreementKind.choices, label=_("Kind (repeatable)"))
+    # distinct=False: a column of the row itself needs no DISTINCT (which costs a sort of every match).
+    kind = django_filters.MultipleChoiceFilter(
+        choices=AgreementKind.choices, label=_("Kind (repeatable)"), distinct=False
+    )
     party = django_filters.ModelMultipleChoiceFilter(
         queryset=Organisation.objects.all(),
         to_field_name="slug",
@@ -238,8 +241,8 @@ class AgreementFilterSet(django_filters.FilterSet):
 
 
 class OrganisationFilterSet(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=OrganisationKind.choices)
-    country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    kind = django_filters.MultipleChoiceFilter(choices=OrganisationKind.choices, distinct=False)
+    country = django_filters.MultipleChoiceFilter(choices=country_choices, distinct=False)
     parent = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
     updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = text_filter()
@@ -284,7 +287,7 @@ class TopicFilterSet(django_filters.FilterSet):
 
 class SigningEventFilterSet(django_filters.FilterSet):
     trip = django_filters.ModelChoiceFilter(queryset=DelegationTrip.objects.all(), to_field_name="slug")
-    country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    country = django_filters.MultipleChoiceFilter(choices=country_choices, distinct=False)
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
@@ -301,7 +304,7 @@ class SigningEventFilterSet(django_filters.FilterSet):
 
 
 class DelegationTripFilterSet(django_filters.FilterSet):
-    destination_country = django_filters.MultipleChoiceFilter(choices=country_choices)
+    destination_country = django_filters.MultipleChoiceFilter(choices=country_choices, distinct=False)
     organiser = django_filters.ModelChoiceFilter(queryset=Organisation.objects.all(), to_field_name="slug")
     started_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
     started_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")

@@ -7,7 +7,7 @@ app_name = "agreements"
 urlpatterns = [
     path("", views.agreement_list, name="home"),
     path("agreements/", views.agreement_list, name="agreement_list"),
-    path("feeds/agreements/", feeds.AgreementFeed(), name="agreement_feed"),
+    path("feeds/agreements/", views.cached_page(feeds.AgreementFeed()), name="agreement_feed"),
     path("agreements.csv", exports.agreements_csv, name="agreements_csv"),
     path("agreements.json", exports.agreements_json, name="agreements_json"),
     path("agreements/<slug:slug>/", views.agreement_detail, name="agreement_detail"),
@@ -19,5 +19,5 @@ urlpatterns = [
     path("topics/", views.topic_list, name="topic_list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),
-    path("calendar.ics", feeds.calendar, name="calendar"),
+    path("calendar.ics", views.cached_page(feeds.calendar), name="calendar"),
 ]

@@ -1,13 +1,16 @@
 """Public pages. They show what the public may see: the anonymous case of the
 shared visibility rule (``Viewer()``), whoever is logged in."""
 
+import functools
+import hashlib
 import json
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
@@ -32,12 +35,37 @@ from .models import (
 PUBLIC = Viewer()
 PAGE_SIZE = 20
 CHOICES_CACHE_SECONDS = 3600
+PAGE_CACHE_SECONDS = 3600
 FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "ordering")
 ORDERINGS = [
     ("-signed_on", gettext_noop("newest first")),
     ("signed_on", gettext_noop("oldest first")),
     ("title", gettext_noop("title A–Z")),
 ]
+
+
+def cached_page(view):
+    """Serve a public page from the cache. Public pages are the same for every
+    visitor (they show what the public may see, and hold no form token or
+    session data), so each is rendered once per data version, day (``expired``
+    is derived from it), language and address. Only 200 answers are kept."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in {"GET", "HEAD"}:
+            return view(request, *args, **kwargs)
+        address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        key = f"page:v1:{DataVersion.current()}:{timezone.localdate()}:{get_language()}:{address}"
+        cached = cache.get(key)
+        if cached is not None:
+            headers, content = cached
+            return HttpResponse(content, headers=headers)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            cache.set(key, (dict(response.headers), response.content), PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapper
 
 
 def published_agreements():
@@ -75,6 +103,7 @@ def filtered_agreements(request):
     return queryset, {}
 
 
+@cached_page
 def agreement_list(request):
     queryset, errors = filtered_agreements(request)
     paginator = Paginator(queryset.for_listing(), PAGE_SIZE)
@@ -144,6 +173,7 @@ def _signing_years():
     return [d.year for d in dates]
 
 
+@cached_page
 def agreement_detail(request, slug):
     agreement = get_object_or_404(published_agreements().with_related(PUBLIC), slug=slug)
     data = {
@@ -183,6 +213,7 @@ def _organisation_ld(request, organisation):
     return data
 
 
+@cached_page
 def organisation_list(request):
     organisations = Organisation.objects.annotate(
         published_count=Count("agreement_parties", filter=Q(agreement_parties__agreement__in=published_agreements()))
@@ -190,6 +221,7 @@ def organisation_list(request):
     return render(request, "agreements/organisation_list.html", {"organisations": organisations})
 
 
+@cached_page
 def organisation_detail(request, slug):
     organisation = get_object_or_404(Organisation.objects.select_related("parent"), slug=slug)
     its_agreements = published_agreements().filter(
@@ -233,6 +265,7 @@ def _page(request, queryset):
         return paginator.page(1)
 
 
+@cached_page
 def trip_list(request):
     trips = DelegationTrip.objects.select_related("organiser").prefetch_related("stops").order_by("-start_date")
     return render(request, "agreements/trip_list.html", {"trips": trips})
@@ -252,6 +285,7 @@ def _trip_queryset():
     )
 
 
+@cached_page
 def trip_detail(request, slug):
     trip = get_object_or_404(_trip_queryset(), slug=slug)
     leader = trip.leader if trip.leader and trip.leader.is_public else None
@@ -301,6 +335,7 @@ def trip_detail(request, slug):
     )
 
 
+@cached_page
 def signing_event_detail(request, slug):
     event = get_object_or_404(
         SigningEvent.objects.select_related("trip").prefetch_related(
@@ -333,6 +368,7 @@ def signing_event_detail(request, slug):
     return render(request, "agreements/signingevent_detail.html", {"event": event, "json_ld": json_ld(data)})
 
 
+@cached_page
 def topic_list(request):
     topics = (
         Topic.objects.annotate(published_count=Count("agreements", filter=Q(agreements__in=published_agreements())))
@@ -342,6 +378,7 @@ def topic_list(request):
     return render(request, "agreements/topic_list.html", {"topics": topics})
 
 
+@cached_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     page = _page(request, published_agreements().filter(topics=topic).order_by("-signed_on", "-id").for_listing())

@@ -1,8 +1,10 @@
 """SQL statements per request, counted in-process: each scenario's request is
-made twice through Django's test Client (the first warms per-process caches
-such as content types and the language catalogue) and the second is counted
-with CaptureQueriesContext, streamed bodies included. Reads scenarios as JSON
-on stdin, writes {name: {"queries": n, "status": code}} on stdout.
+made through Django's test Client against the same database: once to warm
+per-process caches (content types, the language catalogue), then, with the
+shared cache emptied, once counted cold (the answer is produced) and once
+counted warm (the answer may come from the cache), streamed bodies included,
+with CaptureQueriesContext. Reads scenarios as JSON on stdin, writes
+{name: {"cold": n, "queries": n, "status": code}} on stdout.
 
 Run by the runner with DJANGO_SETTINGS_MODULE set to the app under test."""
 
@@ -13,6 +15,7 @@ import django
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -24,14 +27,18 @@ def main():
     result = {}
     for scenario in scenarios:
         headers = dict(scenario.get("headers") or {})
-        for attempt in range(2):
+        counted = []
+        for attempt in range(3):
+            if attempt == 1:
+                cache.clear()
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(scenario["path"], headers=headers)
                 if response.streaming:
                     b"".join(response.streaming_content)
+            counted.append(len(captured))
             if attempt == 0 and scenario.get("conditional") and response.has_header("ETag"):
                 headers["If-None-Match"] = response["ETag"]
-        result[scenario["name"]] = {"queries": len(captured), "status": response.status_code}
+        result[scenario["name"]] = {"cold": counted[1], "queries": counted[2], "status": response.status_code}
     json.dump(result, sys.stdout)
 
 

@@ -398,6 +398,12 @@ def reference_cell(reference: Measurement | None) -> str:
     return f"{reference.rps:.0f} ({reference.queries} q)"
 
 
+def query_cell(count: dict) -> str:
+    """Statements of one request: "cold / cached" when a cached answer needs fewer."""
+    cold, warm = count.get("cold", count["queries"]), count["queries"]
+    return f"{cold} / {warm}" if cold != warm else str(warm)
+
+
 def table(items: list[Scenario], servers: dict[str, Server], csv: Measurement | None, header: str) -> str:
     product = servers["product"].results
     ceiling = servers["ceiling"].results if "ceiling" in servers else {}
@@ -405,7 +411,7 @@ def table(items: list[Scenario], servers: dict[str, Server], csv: Measurement | 
     lines = [
         header,
         "",
-        "| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req | peak worker RSS MB "
+        "| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req (cold / cached) | peak worker RSS MB "
         "| ceiling req/s (SQL) | product/ceiling | naive req/s (SQL) | product/naive |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -558,11 +564,11 @@ def main(argv=None) -> int:
                         continue
                     result = measure(server, scenario, path, args)
                     if app in counts and scenario.name in counts[app]:
-                        result.queries = str(counts[app][scenario.name]["queries"])
+                        result.queries = query_cell(counts[app][scenario.name])
                     server.results[scenario.name] = result
                 if app == "product":
                     csv = csv_download(server)
-                    csv.queries = str(counts["product"].get("csv", {}).get("queries", "?"))
+                    csv.queries = query_cell(counts["product"].get("csv", {"queries": "?"}))
             finally:
                 stop(server)
 

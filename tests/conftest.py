@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
 
@@ -32,6 +33,15 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(django_db_setup, django_db_blocker):
+    # Cached answers and pages are keyed by the data's version, not by the
+    # settings a test changes; rate-limit counters live there too. Each test
+    # starts with none of another's.
+    with django_db_blocker.unblock():
+        cache.clear()
 
 
 @pytest.fixture

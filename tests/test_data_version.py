@@ -137,3 +137,50 @@ def test_new_organisations_change_the_version():
     before = DataVersion.current()
     OrganisationFactory()
     assert DataVersion.current() > before
+
+
+def own_queries(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    return response, [
+        q["sql"] for q in queries.captured_queries if "registry_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", ["/en/", "/en/agreements/?kind=cooperation_agreement", "/en/organisations/", "/feeds/agreements/"]
+)
+def test_a_public_page_is_rendered_once_per_data_version(client, path):
+    agreement = AgreementFactory(signed=True, title_de="First title", title_en="First title")
+    first, first_queries = own_queries(client, path)
+    again, again_queries = own_queries(client, path)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and again["Content-Type"] == first["Content-Type"]
+    assert len(again_queries) == 1 < len(first_queries) and "agreements_dataversion" in again_queries[0]
+    # Security headers are the middleware's, on cached pages too.
+    assert "Content-Security-Policy" in again
+    agreement.title_de = agreement.title_en = "Second title"
+    agreement.save()
+    organisation = agreement.parties.first().organisation
+    organisation.name = "Renamed organisation"
+    organisation.save()
+    changed = client.get(path).content.decode()
+    assert ("Second title" in changed or "Renamed organisation" in changed) and "First title" not in changed
+
+
+def test_cached_pages_keep_their_language_and_host(client, settings):
+    settings.ALLOWED_HOSTS = ["one.example", "two.example"]
+    agreement = AgreementFactory(signed=True, title_de="Deutscher Titel", title_en="English title")
+    path = f"/agreements/{agreement.slug}/"
+    assert "Deutscher Titel" in client.get(path, HTTP_HOST="one.example").content.decode()
+    english = client.get(f"/en{path}", HTTP_HOST="one.example").content.decode()
+    assert "English title" in english and "Deutscher Titel" not in english.split("<main")[1]
+    other_host = client.get(path, HTTP_HOST="two.example").content.decode()
+    assert "http://two.example/" in other_host and "one.example" not in other_host
+
+
+def test_a_refused_filter_is_not_kept(client):
+    AgreementFactory(signed=True)
+    assert client.get("/en/agreements/?year=soon").status_code == 400
+    _, queries = own_queries(client, "/en/agreements/?year=soon")
+    assert len(queries) > 1  # rendered again, not served from the cache

@@ -106,6 +106,13 @@ class ConditionalGetMixin:
         """The rows the answer is about, without what only serialising them needs."""
         return self.get_queryset()
 
+    def filter_queryset(self, queryset):
+        # A record is addressed by its slug: the list's filters do not narrow
+        # it (DRF would apply them, building the FilterSet, for every detail).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def _etag(self, request, *parts) -> str:
         viewer = Viewer.for_request(request)
         # The host and scheme too: answers hold absolute links.
@@ -123,11 +130,7 @@ class ConditionalGetMixin:
         # are loaded only when the answer is neither a 304 nor cached.
         lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
         stamp = (
-            self.filter_queryset(self.get_stamp_queryset())
-            .prefetch_related(None)
-            .filter(**lookup)
-            .values_list("pk", "updated_at")
-            .first()
+            self.get_stamp_queryset().prefetch_related(None).filter(**lookup).values_list("pk", "updated_at").first()
         )
         if stamp is None:
             raise Http404
