@@ -47,6 +47,7 @@ class Scenario:
     conditional: bool = False  # send If-None-Match with the ETag of a first answer
     expect: int = 200
     smoke: bool = False
+    vary: bool = False  # a new URL for every request (an ignored parameter): nothing can come from a cache
 
 
 @dataclass
@@ -161,17 +162,18 @@ def scenarios(p: dict) -> list[Scenario]:
     deep = f"/api/v1/agreements/?page_size=50&page={p['deep_page']}"
     detail = f"/api/v1/agreements/{p['agreement']}/"
     plain = "/api/v1/agreements/?page_size=50"
+    public_search = f"/agreements/?q={SEARCH_WORD}&country={p['country']}&kind=cooperation_agreement"
     return [
         Scenario("API list", plain, plain, plain, smoke=True),
         Scenario("API list: party+topic+year", filtered, filtered, filtered),
         Scenario(f"API list: q={SEARCH_WORD}", searched, searched, searched),
+        Scenario(f"API list: q={SEARCH_WORD}, uncached", searched, searched, searched, vary=True),
         Scenario(f"API list: page {p['deep_page']}", deep, deep, deep),
         Scenario("API detail", detail, detail, detail, smoke=True),
         Scenario("API list, If-None-Match", plain, plain, None, conditional=True, expect=304, smoke=True),
         Scenario("Home page /", "/", "/", None, smoke=True),
-        Scenario(
-            "List: q+country+kind", f"/agreements/?q={SEARCH_WORD}&country={p['country']}&kind=cooperation_agreement"
-        ),
+        Scenario("List: q+country+kind", public_search),
+        Scenario("List: q+country+kind, uncached", public_search, vary=True),
         Scenario("Agreement page", f"/agreements/{p['agreement']}/", smoke=True),
         Scenario(f"Organisation page ({p['organisation_agreements']} agr.)", f"/organisations/{p['organisation']}/"),
         Scenario("Atom feed", "/feeds/agreements/", smoke=True),
@@ -291,14 +293,17 @@ def fetch(url: str, headers: dict | None = None, timeout: float = 120) -> tuple[
         return exc.code, dict(exc.headers), exc.read()
 
 
-def wrk(url: str, headers: dict, args, duration: float) -> dict:
+def wrk(url: str, headers: dict, args, duration: float, vary: bool = False) -> dict:
     command = [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{max(1, round(duration))}s",
         "--timeout", f"{args.timeout:g}s", "-s", str(BENCH / "report.lua"),
     ]  # fmt: skip
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    # report.lua appends "&bench=<thread>-<n>" to every request's URL when told to vary.
+    output = subprocess.run(
+        [*command, url, *(["--", "vary"] if vary else [])], capture_output=True, text=True, check=True
+    ).stdout
     match = re.search(r"^BENCH (\{.*\})$", output, re.MULTILINE)
     if not match:
         raise SystemExit(f"could not read wrk's output:\n{output}")
@@ -326,9 +331,9 @@ def measure(server: Server, scenario: Scenario, path: str, args) -> Measurement:
         result.note = f"HTTP {status}"
         return result
     if args.warmup > 0:
-        wrk(url, headers, args, args.warmup)
+        wrk(url, headers, args, args.warmup, scenario.vary)
     with MemorySampler(server.process.pid) as memory:
-        run = wrk(url, headers, args, args.duration)
+        run = wrk(url, headers, args, args.duration, scenario.vary)
     result.requests = run["requests"]
     result.rps = run["requests"] / (run["duration_us"] / 1e6)
     result.p50, result.p95, result.p99 = run["p50"] / 1000, run["p95"] / 1000, run["p99"] / 1000
@@ -398,9 +403,11 @@ def reference_cell(reference: Measurement | None) -> str:
     return f"{reference.rps:.0f} ({reference.queries} q)"
 
 
-def query_cell(count: dict) -> str:
+def query_cell(count: dict, cold_only: bool = False) -> str:
     """Statements of one request: "cold / cached" when a cached answer needs fewer."""
     cold, warm = count.get("cold", count["queries"]), count["queries"]
+    if cold_only:
+        return str(cold)
     return f"{cold} / {warm}" if cold != warm else str(warm)
 
 
@@ -564,7 +571,7 @@ def main(argv=None) -> int:
                         continue
                     result = measure(server, scenario, path, args)
                     if app in counts and scenario.name in counts[app]:
-                        result.queries = query_cell(counts[app][scenario.name])
+                        result.queries = query_cell(counts[app][scenario.name], cold_only=scenario.vary)
                     server.results[scenario.name] = result
                 if app == "product":
                     csv = csv_download(server)
