@@ -552,7 +552,7 @@ def main(argv=None) -> int:
                 "bench.product_settings",
                 [
                     *({"name": s.name, "path": s.path, "conditional": s.conditional} for s in items),
-                    {"name": "csv", "path": "/agreements.csv"},
+                    {"name": "csv", "path": "/agreements.csv", "once": True},
                 ],
             )
         }

@@ -87,9 +87,14 @@ def envdatabase(name: str, default: str) -> dict:
         # A runaway query is cancelled by the server (and answered 503). Web
         # processes default to 15 s (registry/wsgi.py); management commands
         # (migrations, loads) have no limit unless the variable is set.
+        # No JIT: the registry's queries are short, and PostgreSQL's cost
+        # estimates on the large tables made it compile (~50 ms) for searches
+        # that then ran for less than that (measured with bench/).
+        options = ["-c jit=off"]
         statement_timeout = envint("DATABASE_STATEMENT_TIMEOUT", 0)
         if statement_timeout:
-            config["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout}"
+            options.append(f"-c statement_timeout={statement_timeout}")
+        config["OPTIONS"]["options"] = " ".join(options)
         config["CONN_HEALTH_CHECKS"] = True
     return config
 

@@ -35,13 +35,19 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache(django_db_setup, django_db_blocker):
+def _empty_cache(request):
     # Cached answers and pages are keyed by the data's version, not by the
     # settings a test changes; rate-limit counters live there too. Each test
-    # starts with none of another's.
-    with django_db_blocker.unblock():
-        cache.clear()
+    # that uses the database starts with none of another's. (The cache may be
+    # a database table: tests without the database have no test database.)
+    if request.node.get_closest_marker("django_db") or DATABASE_FIXTURES & set(request.fixturenames):
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
 
 
 @pytest.fixture

@@ -139,9 +139,11 @@ def test_postgresql_gets_connect_and_statement_timeouts_from_the_environment():
         DATABASE_STATEMENT_TIMEOUT="2500",
     )
     assert result.returncode == 0, result.stderr
-    assert "'connect_timeout': 3" in result.stdout and "'options': '-c statement_timeout=2500'" in result.stdout
+    assert "'connect_timeout': 3" in result.stdout
+    assert "'options': '-c jit=off -c statement_timeout=2500'" in result.stdout
     result = manage("shell", "-c", code, DATABASE_URL="postgres://registry@db.example.org/registry")
     assert "statement_timeout" not in result.stdout  # commands: no limit unless asked
+    assert "'options': '-c jit=off'" in result.stdout
 
 
 def test_web_processes_default_to_a_statement_timeout():
