@@ -165,6 +165,7 @@ def scenarios(p: dict) -> list[Scenario]:
     public_search = f"/agreements/?q={SEARCH_WORD}&country={p['country']}&kind=cooperation_agreement"
     return [
         Scenario("API list", plain, plain, plain, smoke=True),
+        Scenario("API list, uncached", plain, plain, plain, vary=True),
         Scenario("API list: party+topic+year", filtered, filtered, filtered),
         Scenario(f"API list: q={SEARCH_WORD}", searched, searched, searched),
         Scenario(f"API list: q={SEARCH_WORD}, uncached", searched, searched, searched, vary=True),
@@ -172,6 +173,7 @@ def scenarios(p: dict) -> list[Scenario]:
         Scenario("API detail", detail, detail, detail, smoke=True),
         Scenario("API list, If-None-Match", plain, plain, None, conditional=True, expect=304, smoke=True),
         Scenario("Home page /", "/", "/", None, smoke=True),
+        Scenario("Home page /, uncached", "/", "/", None, vary=True),
         Scenario("List: q+country+kind", public_search),
         Scenario("List: q+country+kind, uncached", public_search, vary=True),
         Scenario("Agreement page", f"/agreements/{p['agreement']}/", smoke=True),
