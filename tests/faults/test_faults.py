@@ -2,6 +2,7 @@
 production settings: the database goes away and comes back, a worker is
 killed with SIGKILL, a query runs over the statement timeout."""
 
+import collections
 import json
 import os
 import shutil
@@ -150,7 +151,7 @@ def test_a_killed_worker_loses_only_its_requests_and_no_write_is_half_done(serve
             except OSError as error:
                 status = f"error: {error.__class__.__name__}"
             with lock:
-                outcomes.append((slug, status))
+                outcomes.append((slug, status, threading.current_thread().name))
 
     with Load(server, PAGES, threads=2) as load:
         writers = [threading.Thread(target=writer, daemon=True) for _ in range(4)]
@@ -167,8 +168,14 @@ def test_a_killed_worker_loses_only_its_requests_and_no_write_is_half_done(serve
 
     failed_writes = [o for o in outcomes if o[1] != 201]
     failed_reads = [r for r in load.results if r[2] != 200]
-    # At most what the killed worker had in flight: its threads (4) among our 6 clients.
-    assert len(failed_writes) + len(failed_reads) <= 4, (failed_writes, failed_reads)
+    # At most what the killed worker had in flight: each of our 6 clients (4
+    # writers, 2 readers) has one request at a time, and any of them may be
+    # waiting on the killed worker (its threads, or its queue of accepted and
+    # kept-alive connections; writes queue longer as they take turns on the
+    # data version row). A client loses that one request, never more.
+    assert len(failed_writes) + len(failed_reads) <= 6, (failed_writes, failed_reads)
+    lost_per_writer = collections.Counter(o[2] for o in outcomes if o[1] != 201)
+    assert max(lost_per_writer.values(), default=0) <= 1, lost_per_writer
     assert all(str(o[1]).startswith("error") for o in failed_writes)
     assert sum(1 for o in outcomes if o[1] == 201) > 5
     with psycopg.connect(registry_data.url) as conn:
