@@ -125,6 +125,18 @@ def test_a_list_answer_changes_the_day_an_agreement_expires(monkeypatch):
     assert later.status_code == 200 and later.json()["results"][0]["expired"] is True
 
 
+def test_a_detail_answer_changes_the_day_its_agreement_expires(monkeypatch):
+    today = timezone.localdate()
+    agreement = AgreementFactory(signed=True, valid_from=today - datetime.timedelta(days=30), valid_until=today)
+    client = APIClient()
+    path = f"/api/v1/agreements/{agreement.slug}/"
+    first = client.get(path)
+    assert first.json()["expired"] is False
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today + datetime.timedelta(days=1))
+    later = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert later.status_code == 200 and later.json()["expired"] is True
+
+
 def test_the_list_page_filter_choices_follow_a_bulk_rename(client):
     agreement = AgreementFactory(signed=True)
     organisation = agreement.parties.first().organisation

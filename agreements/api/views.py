@@ -95,9 +95,9 @@ class PreconditionFailed(APIException):
 class ConditionalGetMixin:
     """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
 
-    A list's tag names the URL, the language, what the caller may see, the day
-    (``expired`` is derived from it) and the registry's ``DataVersion``; a
-    detail's names the record's ``updated_at`` instead, so that ``If-Match``
+    Both name the URL, the language, what the caller may see and the day
+    (``expired`` is derived from it); a list's tag names the registry's
+    ``DataVersion``, a detail's the record's ``updated_at`` instead, so that ``If-Match``
     on a write refuses only changes of that record. Checking a tag costs one
     primary-key read: a 304 or a cached answer neither filters nor serialises.
     """
@@ -135,7 +135,11 @@ class ConditionalGetMixin:
         if stamp is None:
             raise Http404
         return self._conditional(
-            request, self._etag(request, *stamp), lambda *a, **k: self._retrieve(self.get_object()), args, kwargs
+            request,
+            self._etag(request, *stamp, timezone.localdate()),
+            lambda *a, **k: self._retrieve(self.get_object()),
+            args,
+            kwargs,
         )
 
     def _retrieve(self, obj):
@@ -194,7 +198,12 @@ class WriteSerializerMixin:
         obj = super().get_object()
         if self.request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in self.request.META:
             current = locked_for_update(type(obj).objects).values_list("updated_at", flat=True).get(pk=obj.pk)
-            if get_conditional_response(self.request, etag=self._etag(self.request, obj.pk, current)) is not None:
+            if (
+                get_conditional_response(
+                    self.request, etag=self._etag(self.request, obj.pk, current, timezone.localdate())
+                )
+                is not None
+            ):
                 last = type(obj).history.filter(id=obj.pk).select_related("history_user").first()
                 raise PreconditionFailed(
                     _("This record was changed meanwhile by %(user)s (%(time)s); nothing was saved. Read it again.")
