@@ -3,9 +3,11 @@ same number of queries whatever the number of rows (tests pin this)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
-from django.db.models import Count
+from django.db import models, transaction
+from django.db.models import Count, prefetch_related_objects
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
@@ -15,13 +17,15 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_countries.filters import CountryFilter
+from django_countries.filters import CountryFilter as DjangoCountriesFilter
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from translated_fields import TranslatedFieldAdmin
 
-from . import lifecycle
+from . import access, lifecycle
+from .access import Viewer
 from .choices import AgreementStatus
 from .models import (
     Agreement,
@@ -38,15 +42,126 @@ from .models import (
     SigningEvent,
     Topic,
     TripStop,
-    Viewer,
     locked_for_update,
 )
 from .resources import AgreementResource, OrganisationResource
 from .services import token_create, token_revoke
 
 
-class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
-    """Translated-field labels ("Title [en]") and the change-history view."""
+class ScopedFormfieldsMixin:
+    """Choices of related records (and the names of chosen ones) only from what the viewer may see."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Choices (and the names of chosen rows) only from what the viewer may see.
+        if "queryset" not in kwargs and db_field.related_model in access.RULES:
+            kwargs["queryset"] = access.restrict(
+                db_field.related_model._default_manager.all(), Viewer.for_request(request)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and db_field.related_model in access.RULES:
+            kwargs["queryset"] = access.restrict(
+                db_field.related_model._default_manager.all(), Viewer.for_request(request)
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedAdminMixin(ScopedFormfieldsMixin):
+    """The access seam (``agreements.access``) for every view a ModelAdmin
+    serves: changelist, change, add, delete, history list and version (and its
+    revert), autocomplete (which asks the target's ``get_queryset``), actions,
+    list-filter choices and import/export (which start from ``get_queryset``).
+
+    Rows: ``get_queryset`` holds only what the viewer may see, so a hidden
+    record is "does not exist" on every page that names it. Writes: a change or
+    delete needs the model permission and the edit rule for that row."""
+
+    def get_queryset(self, request):
+        return access.restrict(super().get_queryset(request), Viewer.for_request(request), access.VIEW)
+
+    def _may(self, request, action: str, obj) -> bool:
+        return obj is None or access.may(Viewer.for_request(request), action, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may(request, access.VIEW, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may(request, access.CHANGE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may(request, access.CHANGE, obj)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and not Viewer.for_request(request).sees_everything:
+            # Many-to-many values (shown read-only, or as the form's initial
+            # choices) only where the viewer may see the related record.
+            for field in self.opts.many_to_many:
+                if field.related_model in access.RULES:
+                    visible = access.restrict(field.related_model._default_manager.all(), Viewer.for_request(request))
+                    prefetch_related_objects([obj], models.Prefetch(field.name, queryset=visible))
+        return obj
+
+    def history_object_or_404(self, request, object_id):
+        """The record whose history is asked for. History holds earlier states
+        (texts, people, parties as they were), so it is shown to those who may
+        change the record; a deleted record's history to registry
+        administrators; otherwise 404, as for a missing record."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            history = getattr(self.model, "history", None)
+            if Viewer.for_request(request).sees_everything and history is not None:
+                record = history.filter(**{self.opts.pk.attname: unquote(object_id)}).first()
+                if record is not None:
+                    return record.instance
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.history_object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.history_object_or_404(request, object_id)
+        # A revert is a save like the change form's: one transaction (the
+        # form's lost-update check locks the row).
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # An action that writes runs only on rows the viewer may change: a
+        # selection that holds any other row is refused as a whole.
+        func = self._requested_action(request)
+        reads_only = set(getattr(func, "allowed_permissions", ())) <= {"view", "export"} and func is not None
+        if func is not None and not reads_only:
+            selected = queryset
+            if request.POST.get("select_across") != "1":
+                selected = queryset.filter(pk__in=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+            editable = access.restrict(selected, Viewer.for_request(request), access.CHANGE)
+            if selected.count() != editable.count():
+                self.message_user(
+                    request, _("You may not change some of the selected records; nothing was done."), messages.ERROR
+                )
+                return None
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def _requested_action(self, request):
+        names = request.POST.getlist("action")
+        try:
+            name = names[int(request.POST.get("index", 0))]
+        except (IndexError, ValueError):
+            return None
+        action = self.get_actions(request).get(name)
+        if action is None:
+            return None
+        return action[0] if isinstance(action, tuple) else action.func
+
+
+class RegistryAdmin(ScopedAdminMixin, TranslatedFieldAdmin, SimpleHistoryAdmin):
+    """Translated-field labels ("Title [en]"), the change-history view, the access seam."""
 
     list_per_page = 50
     show_full_result_count = False
@@ -58,11 +173,40 @@ class RegistryAdmin(TranslatedFieldAdmin, SimpleHistoryAdmin):
         return history_manager.filter(**{pk_name: object_id}).select_related("history_user", *foreign_keys)
 
 
-class TabularInline(admin.TabularInline):
+class CountryFilter(DjangoCountriesFilter):
+    """Countries of the rows the viewer may see (django-countries' filter reads the whole table)."""
+
+    def lookup_choices(self, changelist):
+        codes = set(changelist.root_queryset.order_by().values_list(self.field_path, flat=True).distinct())
+        for code, name in self.field.get_choices(include_blank=False):
+            if code in codes:
+                yield code, name
+
+
+class ScopedInlineMixin:
+    """Inlines: rows the viewer may see; editable only where the parent record is."""
+
+    def get_queryset(self, request):
+        return access.restrict(super().get_queryset(request), Viewer.for_request(request), access.VIEW)
+
+    def _may_edit(self, request, obj):
+        return obj is None or access.may(Viewer.for_request(request), access.CHANGE, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+
+class TabularInline(ScopedFormfieldsMixin, ScopedInlineMixin, admin.TabularInline):
     view_on_site = False
 
 
-class StackedInline(admin.StackedInline):
+class StackedInline(ScopedFormfieldsMixin, ScopedInlineMixin, admin.StackedInline):
     view_on_site = False
 
 
@@ -75,7 +219,7 @@ class ImportExportAdmin(ImportExportMixin):
 
     def has_import_permission(self, request):
         return (
-            Viewer.for_user(request.user).sees_everything
+            Viewer.for_request(request).sees_everything
             and self.has_add_permission(request)
             and self.has_change_permission(request)
         )
@@ -139,14 +283,8 @@ class OrganisationAdmin(ImportExportAdmin, RegistryAdmin):
     def agreement_count(self, obj):
         return obj._agreement_count
 
-    def has_change_permission(self, request, obj=None):
-        viewer = Viewer.for_user(request.user)
-        return super().has_change_permission(request, obj) and (
-            obj is None or viewer.sees_everything or obj.pk in viewer.organisation_ids
-        )
-
     def get_readonly_fields(self, request, obj=None):
-        if Viewer.for_user(request.user).sees_everything:
+        if Viewer.for_request(request).sees_everything:
             return self.readonly_fields
         return [*self.readonly_fields, "members", "parent"]
 
@@ -162,10 +300,6 @@ class PersonAdmin(RegistryAdmin):
     actions = [publish, unpublish]
     readonly_fields = ["created_at", "updated_at"]
     view_on_site = False  # people have no public page of their own
-
-    def get_queryset(self, request):
-        # Personal data: organisation editors see public people and their own organisations' people.
-        return super().get_queryset(request).visible_to(Viewer.for_user(request.user))
 
     fieldsets = [
         (None, {"fields": ["honorific", "name", "slug", "organisation", "is_public"]}),
@@ -227,7 +361,11 @@ class AgreementAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+            loaded = self.instance.updated_at
+            if getattr(self.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is not None:
+                # An earlier version (History → revert): it replaces the current row.
+                loaded = Agreement.objects.values_list("updated_at", flat=True).get(pk=self.instance.pk)
+            self.fields["loaded_version"].initial = loaded.isoformat()
 
     def clean(self):
         cleaned = super().clean()
@@ -256,23 +394,7 @@ class AgreementAdminForm(forms.ModelForm):
         return cleaned
 
 
-class AgreementPartInline:
-    """Inlines of an agreement: editable only where the agreement is."""
-
-    def _may_edit(self, request, obj):
-        return obj is None or Viewer.for_user(request.user).may_edit(obj)
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self._may_edit(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
-
-
-class AgreementPartyInline(AgreementPartInline, TabularInline):
+class AgreementPartyInline(TabularInline):
     model = AgreementParty
     formset = PartyInlineFormSet
     autocomplete_fields = ["organisation"]
@@ -282,11 +404,11 @@ class AgreementPartyInline(AgreementPartInline, TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.viewer = Viewer.for_user(request.user)
+        formset.viewer = Viewer.for_request(request)
         return formset
 
 
-class SignatoryInline(AgreementPartInline, TabularInline):
+class SignatoryInline(TabularInline):
     model = Signatory
     autocomplete_fields = ["person", "organisation"]
     extra = 0
@@ -311,14 +433,14 @@ class DocumentFileMixin:
         )
 
 
-class AgreementDocumentInline(DocumentFileMixin, AgreementPartInline, TabularInline):
+class AgreementDocumentInline(DocumentFileMixin, TabularInline):
     model = AgreementDocument
     fields = ["kind", "title", "file", "download", "language", "is_public"]
     readonly_fields = ["download"]
     extra = 0
 
 
-class AgreementSourceInline(AgreementPartInline, TabularInline):
+class AgreementSourceInline(TabularInline):
     model = AgreementSource
     fields = ["kind", "title", "url", "publisher", "published_on"]
     extra = 0
@@ -422,19 +544,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         return lifecycle.run(self, request, obj, action)
 
     def get_queryset(self, request):
-        # The shared visibility rule: editors see what is public plus their organisations' agreements.
-        viewer = Viewer.for_user(request.user)
-        return super().get_queryset(request).visible_to(viewer).prefetch_related("parties__organisation")
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or Viewer.for_user(request.user).may_edit(obj)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or Viewer.for_user(request.user).may_edit(obj)
-        )
+        return super().get_queryset(request).prefetch_related("parties__organisation")
 
     @admin.display(description=_("signed"), ordering="signed_on")
     def signed(self, obj):
@@ -457,24 +567,11 @@ class AgreementDocumentAdmin(DocumentFileMixin, RegistryAdmin):
     actions = [publish, unpublish]
     date_hierarchy = "created_at"
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(Viewer.for_user(request.user))
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agreement":
             # A document can be attached only to an agreement the user may edit.
-            kwargs["queryset"] = Agreement.objects.editable_by(Viewer.for_user(request.user))
+            kwargs["queryset"] = Agreement.objects.editable_by(Viewer.for_request(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or Viewer.for_user(request.user).may_edit(obj.agreement)
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or Viewer.for_user(request.user).may_edit(obj.agreement)
-        )
 
 
 # --------------------------------------------------------------------------
@@ -611,7 +708,7 @@ def revoke_tokens(modeladmin, request, queryset):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(SimpleHistoryAdmin):
+class ApiTokenAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """Tokens are created here (the key is shown once) and revoked; never edited."""
 
     list_display = ["name", "organisation", "user", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]

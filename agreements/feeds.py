@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
+from .access import PUBLIC
 from .choices import DatePrecision
-from .models import Agreement, ProgrammeItem, SigningEvent, Viewer
+from .models import Agreement, ProgrammeItem, SigningEvent
 
 FEED_SIZE = 50
 
@@ -27,7 +28,7 @@ class AgreementFeed(Feed):
 
     def items(self):
         return (
-            Agreement.objects.visible_to(Viewer())
+            Agreement.objects.visible_to(PUBLIC)
             .filter(published_at__isnull=False)
             .select_related("signing_event")
             .prefetch_related("parties__organisation")

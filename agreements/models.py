@@ -10,13 +10,13 @@ original language, then to any language that has text.
 import datetime
 import hashlib
 import secrets
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models import F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +26,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 from translated_fields import TranslatedField, to_attribute
-
-from registry.security import second_factor_satisfied
 
 from .choices import (
     AgreementKind,
@@ -42,6 +40,9 @@ from .choices import (
     TextLanguage,
 )
 from .validators import DOCUMENT_TYPES, detect_document_type, validate_document_file
+
+if TYPE_CHECKING:
+    from .access import Viewer
 
 
 def fallback_to_original(name, field):
@@ -109,61 +110,21 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-REGISTRY_ADMIN_GROUP = "registry admin"
-ORGANISATION_EDITOR_GROUP = "organisation editor"
+class RestrictedQuerySet(models.QuerySet):
+    """Every registry model's rows, narrowed by the one access seam
+    (``agreements.access``, which holds the rules and imports this module)."""
 
+    def restrict(self, viewer: "Viewer", action: str = "view"):
+        """The rows ``viewer`` may ``action`` ("view" or "change")."""
+        from .access import restrict  # the rules module imports the models
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who is looking: the one input of every visibility rule.
+        return restrict(self, viewer, action)
 
-    ``sees_everything`` for registry staff; ``organisation_ids`` for a partner
-    (an API token of an organisation); neither for the public.
-    """
+    def visible_to(self, viewer: "Viewer"):
+        return self.restrict(viewer, "view")
 
-    sees_everything: bool = False
-    organisation_ids: frozenset[int] = frozenset()
-
-    @classmethod
-    def for_request(cls, request) -> "Viewer":
-        token = getattr(request, "auth", None)
-        if isinstance(token, ApiToken) and token.organisation_id:
-            return cls(organisation_ids=frozenset({token.organisation_id}))
-        user = getattr(request, "user", None)
-        if token is None and user is not None and user.is_staff and not second_factor_satisfied(user):
-            return cls()  # a staff session still waiting for its second factor
-        return cls.for_user(user)
-
-    @classmethod
-    def for_user(cls, user) -> "Viewer":
-        """Registry administrators (superusers or the "registry admin" group) see
-        everything; other staff see what is public plus the agreements of the
-        organisations they are members of."""
-        if user is None or not user.is_active or not user.is_staff:
-            return cls()
-        cached = getattr(user, "_registry_viewer", None)
-        if cached is None:
-            if user.is_superuser or user.groups.filter(name=REGISTRY_ADMIN_GROUP).exists():
-                cached = cls(sees_everything=True)
-            else:
-                cached = cls(organisation_ids=frozenset(user.member_organisations.values_list("pk", flat=True)))
-            user._registry_viewer = cached
-        return cached
-
-    def may_edit(self, agreement) -> bool:
-        """Registry administrators edit every agreement, organisation editors those of their organisations."""
-        if self.sees_everything:
-            return True
-        if agreement is None or not self.organisation_ids:
-            return False
-        return agreement.parties.filter(organisation_id__in=self.organisation_ids).exists()
-
-    @property
-    def scope(self) -> str:
-        """A short text that differs whenever what is visible differs (for caches and ETags)."""
-        if self.sees_everything:
-            return "all"
-        return "orgs:" + ",".join(map(str, sorted(self.organisation_ids))) if self.organisation_ids else "public"
+    def editable_by(self, viewer: "Viewer"):
+        return self.restrict(viewer, "change")
 
 
 # --------------------------------------------------------------------------
@@ -273,6 +234,8 @@ class Organisation(TimeStampedModel):
     # Who may edit is itself recorded: membership changes are in the history.
     history = HistoricalRecords(m2m_fields=[members])
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
@@ -337,17 +300,6 @@ ORGANISATION_PROFILE_FIELDS = [
 ]
 
 
-class PersonQuerySet(models.QuerySet):
-    def visible_to(self, viewer: Viewer):
-        """Public people for everyone; a partner or organisation editor also
-        sees the people of its own organisations; registry staff see all."""
-        if viewer.sees_everything:
-            return self
-        if viewer.organisation_ids:
-            return self.filter(Q(is_public=True) | Q(organisation_id__in=viewer.organisation_ids))
-        return self.filter(is_public=True)
-
-
 class Person(TimeStampedModel):
     """A person named in the registry. Personal data: public only when marked so."""
 
@@ -375,7 +327,7 @@ class Person(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = PersonQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -418,6 +370,8 @@ class Topic(TimeStampedModel):
     description = translated(models.TextField(_("description")))
     language = language_field()
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -497,6 +451,8 @@ class DelegationTrip(TimeStampedModel):
     )
     history = HistoricalRecords(m2m_fields=[participant_organisations, participant_people])
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-start_date", "slug"]
         verbose_name = _("delegation trip")
@@ -547,6 +503,8 @@ class TripStop(models.Model):
     departure_date = models.DateField(_("departure"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["trip_id", "position", "arrival_date", "id"]
@@ -610,6 +568,8 @@ class SigningEvent(TimeStampedModel):
         Person, verbose_name=_("people present"), blank=True, related_name="signing_events_attended"
     )
     history = HistoricalRecords(m2m_fields=[people_present])
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "slug"]
@@ -703,6 +663,8 @@ class ProgrammeItem(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["trip_id", "date", "start_time", "id"]
         verbose_name = _("programme item")
@@ -779,34 +741,10 @@ def search_document() -> SearchVector:
 PUBLISHED = Q(is_public=True, status__in=AgreementStatus.concluded())
 
 
-class AgreementQuerySet(models.QuerySet):
+class AgreementQuerySet(RestrictedQuerySet):
     def published(self):
         """Agreements the public may see: public ones that were signed."""
         return self.filter(PUBLISHED)
-
-    def visible_to(self, viewer: Viewer):
-        """The one rule for who sees which agreement (API, public pages, admin).
-
-        The public sees published agreements; a partner also sees every
-        agreement its organisation is a party to; staff see everything.
-        """
-        if viewer.sees_everything:
-            return self
-        condition = PUBLISHED
-        if viewer.organisation_ids:
-            condition |= Exists(
-                AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids)
-            )
-        return self.filter(condition)
-
-    def editable_by(self, viewer: Viewer):
-        """Agreements ``viewer`` may change: all for registry administrators,
-        their organisations' agreements for organisation editors, none else."""
-        if viewer.sees_everything:
-            return self
-        return self.filter(
-            Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation_id__in=viewer.organisation_ids))
-        )
 
     def for_listing(self):
         """What a table of agreements shows (title, parties, topics, signing
@@ -819,7 +757,7 @@ class AgreementQuerySet(models.QuerySet):
             )
         )
 
-    def with_related(self, viewer: Viewer):
+    def with_related(self, viewer: "Viewer"):
         """The select/prefetch set that lists and detail pages need; nested
         people and documents are narrowed to what ``viewer`` may see."""
         return (
@@ -1067,6 +1005,8 @@ class AgreementParty(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["agreement_id", "position", "id"]
         verbose_name = _("party")
@@ -1110,6 +1050,8 @@ class Signatory(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["agreement_id", "id"]
         verbose_name = _("signatory")
@@ -1127,22 +1069,6 @@ class Signatory(models.Model):
 
     def get_absolute_url(self) -> str:
         return self.agreement.get_absolute_url()
-
-
-class AgreementDocumentQuerySet(models.QuerySet):
-    def visible_to(self, viewer: Viewer):
-        """Public documents of published agreements; a partner also sees every
-        document of its organisation's agreements; staff see all."""
-        if viewer.sees_everything:
-            return self
-        condition = Q(is_public=True, agreement__is_public=True, agreement__status__in=AgreementStatus.concluded())
-        if viewer.organisation_ids:
-            condition |= Exists(
-                AgreementParty.objects.filter(
-                    agreement=OuterRef("agreement"), organisation_id__in=viewer.organisation_ids
-                )
-            )
-        return self.filter(condition)
 
 
 def document_upload_to(instance: "AgreementDocument", filename: str) -> str:
@@ -1171,7 +1097,7 @@ class AgreementDocument(TimeStampedModel):
     is_public = models.BooleanField(_("public"), default=False)
     history = HistoricalRecords()
 
-    objects = AgreementDocumentQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement_id", "kind", "id"]
@@ -1229,6 +1155,8 @@ class AgreementSource(models.Model):
     publisher = models.CharField(_("publisher"), max_length=200, blank=True)
     published_on = models.DateField(_("published on"), null=True, blank=True)
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement_id", "published_on", "id"]
@@ -1303,6 +1231,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["last_used_at"])
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("API token")
@@ -1353,6 +1283,8 @@ class ExpiryReminder(models.Model):
     valid_until = models.DateField(_("valid until"))
     recipients = models.TextField(_("recipients"))
     sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sent_at"]

@@ -16,6 +16,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from .access import PUBLIC, Viewer
 from .choices import AgreementKind, AgreementStatus
 from .filtersets import AgreementFilterSet
 from .models import (
@@ -29,10 +30,8 @@ from .models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
-    Viewer,
 )
 
-PUBLIC = Viewer()
 PAGE_SIZE = 20
 CHOICES_CACHE_SECONDS = 3600
 PAGE_CACHE_SECONDS = 3600

@@ -9,6 +9,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .security import second_factor_required, second_factor_satisfied
+from .second_factor import second_factor_required, second_factor_satisfied
 
 
 class RegistryAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
@@ -69,7 +72,25 @@ class RegistryAdminSite(admin.AdminSite):
         return super().login(request, extra_context)
 
     def get_urls(self):
-        return [path("two-factor/", self.two_factor_view, name="two_factor"), *super().get_urls()]
+        urls = [
+            path("r/<path:content_type_id>/<path:object_id>/", self.admin_view(self.view_on_site), name="view_on_site")
+            if getattr(url, "name", None) == "view_on_site"
+            else url
+            for url in super().get_urls()
+        ]
+        return [path("two-factor/", self.two_factor_view, name="two_factor"), *urls]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Django's "view on site" redirect, for records the viewer may see
+        (its own view would name any record's public address)."""
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except (ContentType.DoesNotExist, ValueError):
+            raise Http404 from None
+        model_admin = self._registry.get(model)
+        if model_admin is None or not model_admin.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+        return shortcut(request, content_type_id, object_id)
 
     def two_factor_view(self, request):
         return _two_factor_view(request, self)

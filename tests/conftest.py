@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -77,3 +79,138 @@ def _no_stray_database_sessions(django_db_setup, django_db_blocker):
         )
         for row in cursor.fetchall():
             print(f"\nended a stray database session at teardown: {row[:4]}")
+
+
+# --------------------------------------------------------------------------
+# The cast: one small registry with something hidden of organisation A and
+# something public of A, and one client per role of the permission matrix.
+# Every text of a hidden record carries a marker word, so a test can tell
+# that a page reveals nothing of it by looking for the words.
+
+ROLES = ("anonymous", "partner_a", "partner_b", "editor_a", "editor_b", "registry_admin")
+# Roles that may see A's hidden records (their texts may appear for these only).
+SEES_HIDDEN_OF_A = {"partner_a", "editor_a", "registry_admin"}
+
+
+@dataclass
+class Cast:
+    org_a: object
+    org_b: object
+    org_c: object
+    org_far: object  # a party only to A's hidden draft, in a country no visible record has
+    topic: object
+    trip: object
+    event: object
+    programme_item: object
+    public_a: object  # signed, public; parties A and C
+    hidden_a: object  # draft, not public; parties A and far
+    public_doc_a: object  # public document of public_a
+    internal_doc_a: object  # non-public document of public_a
+    hidden_doc_a: object  # document of hidden_a
+    public_person: object
+    hidden_person_a: object  # not public, of organisation A; signatory of public_a, present at the event
+    users: dict
+    keys: dict
+
+    @property
+    def secrets(self) -> list[str]:
+        """Texts that only roles in SEES_HIDDEN_OF_A may ever be shown."""
+        return [
+            self.hidden_a.title_en,
+            self.hidden_a.summary_en,
+            self.hidden_doc_a.title,
+            self.internal_doc_a.title,
+            self.hidden_person_a.name,
+        ]
+
+
+@pytest.fixture
+def cast(db):
+    from agreements.services import token_create
+
+    from .factories import (
+        AgreementDocumentFactory,
+        DelegationTripFactory,
+        OrganisationFactory,
+        PersonFactory,
+        ProgrammeItemFactory,
+        SignatoryFactory,
+        SigningEventFactory,
+        TopicFactory,
+        UserFactory,
+    )
+
+    org_a = OrganisationFactory(slug="org-a", name="Alpha Cluster", short_name="ALPHA", country="DE")
+    org_b = OrganisationFactory(slug="org-b", name="Beta Association", short_name="BETA", country="PL")
+    org_c = OrganisationFactory(slug="org-c", name="Gamma Institute", short_name="GAMMA", country="CZ")
+    org_far = OrganisationFactory(slug="org-far", name="Far Partners", short_name="FAR", country="IS")
+    topic = TopicFactory(slug="software")
+    trip = DelegationTripFactory(slug="trip")
+    event = SigningEventFactory(slug="event", trip=trip, date=trip.start_date)
+    programme_item = ProgrammeItemFactory(trip=trip)
+    public_a = AgreementFactory(
+        slug="public-a",
+        signed=True,
+        parties=[org_a, org_c],
+        topics=[topic],
+        signing_event=event,
+        title_en="Open cooperation of Alpha",
+        summary_en="Supply chains and software",
+    )
+    hidden_a = AgreementFactory(
+        slug="hidden-a",
+        parties=[org_a, org_far],
+        topics=[topic],
+        title_en="Xyzzy draft of Alpha",
+        summary_en="Plugh hydrogen plans",
+    )
+    public_person = PersonFactory(slug="minister", name="Public Minister", is_public=True)
+    hidden_person_a = PersonFactory(slug="private-person", name="Zorkmid Private", is_public=False, organisation=org_a)
+    SignatoryFactory(agreement=public_a, person=public_person, organisation=org_a)
+    SignatoryFactory(agreement=public_a, person=hidden_person_a, organisation=org_a)
+    event.people_present.set([public_person, hidden_person_a])
+    public_doc_a = AgreementDocumentFactory(agreement=public_a, title="Public scan", is_public=True)
+    internal_doc_a = AgreementDocumentFactory(agreement=public_a, title="Frobozz internal annex", is_public=False)
+    hidden_doc_a = AgreementDocumentFactory(agreement=hidden_a, title="Quux annex of the draft", is_public=True)
+
+    users = {
+        "editor_a": _staff("editor-a", "organisation editor", [org_a]),
+        "editor_b": _staff("editor-b", "organisation editor", [org_b]),
+        "registry_admin": _staff("registrar", "registry admin"),
+        "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
+    }
+    keys = {
+        "partner_a": token_create(name="Partner A", organisation=org_a)[1],
+        "partner_b": token_create(name="Partner B", organisation=org_b)[1],
+    }
+    return Cast(
+        org_a, org_b, org_c, org_far, topic, trip, event, programme_item, public_a, hidden_a,
+        public_doc_a, internal_doc_a, hidden_doc_a, public_person, hidden_person_a, users, keys,
+    )  # fmt: skip
+
+
+def _staff(username, group, organisations=()):
+    from django.contrib.auth.models import Group
+
+    from .factories import UserFactory
+
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    for organisation in organisations:
+        organisation.members.add(user)
+    return user
+
+
+@pytest.fixture
+def role_clients(cast):
+    """One test client per role (the token roles send their token; staff roles are logged in)."""
+    from django.test import Client
+
+    result = {"anonymous": Client(HTTP_ACCEPT_LANGUAGE="en")}
+    for role in ("partner_a", "partner_b"):
+        result[role] = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Token {cast.keys[role]}")
+    for role in ("editor_a", "editor_b", "registry_admin", "superuser"):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(cast.users[role])
+        result[role] = client
+    return result

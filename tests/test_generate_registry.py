@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from agreements.access import Viewer
 from agreements.choices import AgreementStatus, DatePrecision
 from agreements.filtersets import AgreementFilterSet
 from agreements.models import (
@@ -15,7 +16,6 @@ from agreements.models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
-    Viewer,
 )
 
 pytestmark = pytest.mark.django_db

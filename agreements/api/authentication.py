@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from agreements.models import ApiToken, hash_token_key
-from registry.security import second_factor_satisfied
+from registry.second_factor import second_factor_satisfied
 
 logger = logging.getLogger("agreements.api")
 

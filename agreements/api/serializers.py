@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from agreements.access import Viewer
 from agreements.choices import AgreementStatus, PartyRole
 from agreements.models import (
     ORGANISATION_PROFILE_FIELDS,
@@ -24,7 +25,6 @@ from agreements.models import (
     Person,
     SigningEvent,
     Topic,
-    Viewer,
 )
 
 

@@ -1,5 +1,5 @@
-"""REST API v1. Every viewset starts from the model's ``visible_to`` rule, so
-a record the caller may not see is a 404 exactly like a missing one."""
+"""REST API v1. Every viewset goes through the access seam (``ScopedViewSetMixin``),
+so a record the caller may not see is a 404 exactly like a missing one."""
 
 import hashlib
 
@@ -19,6 +19,8 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agreements import access
+from agreements.access import Viewer
 from agreements.filtersets import (
     AgreementFilterSet,
     DelegationTripFilterSet,
@@ -37,7 +39,6 @@ from agreements.models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
-    Viewer,
     locked_for_update,
 )
 from agreements.validators import DOCUMENT_TYPES
@@ -64,11 +65,6 @@ SLUG = "[-a-zA-Z0-9_]+"
 RESPONSE_CACHE_SECONDS = 3600
 
 
-def agreement_queryset(request):
-    viewer = Viewer.for_request(request)
-    return Agreement.objects.visible_to(viewer).with_related(viewer)
-
-
 def crud_schema(read, write=None):
     """OpenAPI for a viewset: answers in the reading form, errors documented;
     writes (when ``write`` is given) take the writing form."""
@@ -92,7 +88,30 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
-class ConditionalGetMixin:
+class ScopedViewSetMixin:
+    """The access seam for every viewset: the rows come from ``base_queryset()``
+    narrowed to what the caller may see (so a hidden record is a 404 like a
+    missing one), and a write to a record needs the edit rule for that record
+    besides the model permission (``permissions.ModelPermissionsOrReadOnly``)."""
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer.for_request(self.request)
+
+    def base_queryset(self):
+        return self.queryset.all()
+
+    def get_queryset(self):
+        return access.restrict(self.base_queryset(), self.viewer, access.VIEW)
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method not in permissions.SAFE_METHODS and not access.may(self.viewer, access.CHANGE, obj):
+            raise PermissionDenied(_("You may not change this record."))
+        return obj
+
+
+class ConditionalGetMixin(ScopedViewSetMixin):
     """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
 
     Both name the URL, the language, what the caller may see and the day
@@ -114,7 +133,7 @@ class ConditionalGetMixin:
         return super().filter_queryset(queryset)
 
     def _etag(self, request, *parts) -> str:
-        viewer = Viewer.for_request(request)
+        viewer = self.viewer
         # The host and scheme too: answers hold absolute links.
         text = "|".join(map(str, (request.build_absolute_uri(), get_language(), viewer.scope, *parts)))
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
@@ -227,19 +246,11 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
     lookup_field = "slug"
     lookup_value_regex = SLUG
 
-    def get_queryset(self):
-        return agreement_queryset(self.request)
+    def base_queryset(self):
+        return Agreement.objects.with_related(self.viewer)
 
     def get_stamp_queryset(self):
-        return Agreement.objects.visible_to(Viewer.for_request(self.request))
-
-    def get_object(self):
-        agreement = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS and not Viewer.for_request(self.request).may_edit(
-            agreement
-        ):
-            raise PermissionDenied(_("You may change only the agreements of your organisations."))
-        return agreement
+        return access.restrict(Agreement.objects.all(), self.viewer)
 
 
 @crud_schema(serializers.OrganisationSerializer, serializers.OrganisationWriteSerializer)
@@ -253,15 +264,6 @@ class OrganisationViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Mo
     lookup_field = "slug"
     lookup_value_regex = SLUG
 
-    def get_object(self):
-        organisation = super().get_object()
-        viewer = Viewer.for_request(self.request)
-        if self.request.method not in permissions.SAFE_METHODS and not (
-            viewer.sees_everything or organisation.pk in viewer.organisation_ids
-        ):
-            raise PermissionDenied(_("You may change only your own organisations."))
-        return organisation
-
 
 @crud_schema(serializers.PersonSerializer, serializers.PersonWriteSerializer)
 class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelViewSet):
@@ -274,8 +276,8 @@ class PersonViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.ModelVie
     lookup_field = "slug"
     lookup_value_regex = SLUG
 
-    def get_queryset(self):
-        return Person.objects.visible_to(Viewer.for_request(self.request)).select_related("organisation")
+    def base_queryset(self):
+        return Person.objects.select_related("organisation")
 
 
 @crud_schema(serializers.TopicSerializer, serializers.TopicWriteSerializer)
@@ -300,8 +302,8 @@ class SigningEventViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     lookup_value_regex = SLUG
 
-    def get_queryset(self):
-        viewer = Viewer.for_request(self.request)
+    def base_queryset(self):
+        viewer = self.viewer
         return SigningEvent.objects.select_related("trip").prefetch_related(
             Prefetch("agreements", queryset=Agreement.objects.visible_to(viewer), to_attr="visible_agreements"),
             Prefetch("people_present", queryset=Person.objects.visible_to(viewer), to_attr="visible_people_present"),
@@ -318,7 +320,7 @@ class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
     lookup_value_regex = SLUG
 
-    def get_queryset(self):
+    def base_queryset(self):
         return DelegationTrip.objects.select_related("leader", "organiser").prefetch_related(
             "stops",
             "participant_organisations",
@@ -329,7 +331,7 @@ class DelegationTripViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self):
         return {
             **super().get_serializer_context(),
-            "viewer_sees_everything": Viewer.for_request(self.request).sees_everything,
+            "viewer_sees_everything": self.viewer.sees_everything,
         }
 
 
@@ -350,6 +352,5 @@ class DocumentFileView(APIView):
         },
     )
     def get(self, request, pk):
-        viewer = Viewer.for_request(request)
-        document = get_object_or_404(AgreementDocument.objects.visible_to(viewer), pk=pk)
+        document = get_object_or_404(AgreementDocument.objects.visible_to(Viewer.for_request(request)), pk=pk)
         return document_file_response(document)

@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.utils import timezone
 from simple_history.utils import get_history_model_for_model
 
+from agreements.access import Viewer
 from agreements.choices import AgreementStatus
 from agreements.models import Agreement
 
@@ -13,18 +14,23 @@ register = template.Library()
 EXPIRY_WINDOW = datetime.timedelta(days=90)
 
 
-@register.simple_tag
-def registry_overview():
-    """The admin index's overview: agreements by status, those expiring soon, the latest changes."""
-    counts = dict(Agreement.objects.order_by().values_list("status").annotate(n=Count("pk")))
+@register.simple_tag(takes_context=True)
+def registry_overview(context):
+    """The admin index's overview of the agreements the viewer may see: by
+    status, those expiring soon, the latest changes."""
+    viewer = Viewer.for_request(context["request"])
+    agreements = Agreement.objects.visible_to(viewer)
+    counts = dict(agreements.order_by().values_list("status").annotate(n=Count("pk")))
     today = timezone.localdate()
-    expiring = Agreement.objects.filter(
+    expiring = agreements.filter(
         status=AgreementStatus.SIGNED, valid_until__gte=today, valid_until__lte=today + EXPIRY_WINDOW
     ).order_by("valid_until")[:20]
-    history = get_history_model_for_model(Agreement)
+    history = get_history_model_for_model(Agreement).objects.all()
+    if not viewer.sees_everything:  # administrators also see the history of deleted agreements
+        history = history.filter(id__in=agreements.values("pk"))
     return {
         "by_status": [(label, counts.get(value, 0)) for value, label in AgreementStatus.choices],
-        "expired": Agreement.objects.filter(status=AgreementStatus.SIGNED, valid_until__lt=today).count(),
+        "expired": agreements.filter(status=AgreementStatus.SIGNED, valid_until__lt=today).count(),
         "expiring": list(expiring),
-        "latest": list(history.objects.select_related("history_user").order_by("-history_date")[:10]),
+        "latest": list(history.select_related("history_user").order_by("-history_date")[:10]),
     }
