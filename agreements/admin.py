@@ -26,7 +26,6 @@ from translated_fields import TranslatedFieldAdmin
 
 from . import access, lifecycle
 from .access import Viewer
-from .choices import AgreementStatus
 from .models import (
     Agreement,
     AgreementDocument,
@@ -45,7 +44,7 @@ from .models import (
     locked_for_update,
 )
 from .resources import AgreementResource, OrganisationResource
-from .services import token_create, token_revoke
+from .services import agreement_parties_check, token_create, token_revoke
 
 
 class ScopedFormfieldsMixin:
@@ -329,28 +328,23 @@ class TopicAdmin(RegistryAdmin):
 
 
 class PartyInlineFormSet(BaseInlineFormSet):
-    """A signed agreement has at least two distinct parties (checked on save)."""
+    """The parties as the form holds them, checked by the one party rule (``services.agreement_parties_check``)."""
 
     def clean(self):
         super().clean()
         if any(self.errors):
             return
         organisations = [
-            form.cleaned_data["organisation"]
+            form.cleaned_data["organisation"].pk
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("organisation")
         ]
-        if len(organisations) != len(set(organisations)):
-            raise ValidationError(_("An organisation can be a party to an agreement only once."))
-        if self.instance.status in AgreementStatus.concluded() and len(organisations) < 2:
-            raise ValidationError(_("A signed agreement needs at least two parties."))
-        viewer = getattr(self, "viewer", None)
-        if (
-            viewer is not None
-            and not viewer.sees_everything
-            and not any(organisation.pk in viewer.organisation_ids for organisation in organisations)
-        ):
-            raise ValidationError(_("One of your organisations must be a party to the agreement."))
+        try:
+            agreement_parties_check(
+                status=self.instance.status, organisation_ids=organisations, viewer=getattr(self, "viewer", None)
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["parties"]) from exc
 
 
 class AgreementAdminForm(forms.ModelForm):

@@ -130,7 +130,8 @@ def run(model_admin, request, agreement: Agreement, action: str):
         try:
             result = form.run(agreement, request.user)
         except ValidationError as exc:
-            for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+            # A service names the field an error is about; the form shows it there (or above the form).
+            for field, errors in (exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}).items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:

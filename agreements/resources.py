@@ -17,6 +17,7 @@ from import_export import fields, resources, widgets
 
 from .choices import AgreementStatus, PartyRole
 from .models import ORGANISATION_PROFILE_FIELDS, Agreement, AgreementParty, Organisation, SigningEvent, Topic
+from .services import agreement_parties_check, agreement_status_change_check
 
 
 class SlugForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -201,9 +202,24 @@ class AgreementResource(RegistryResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        parties = PartiesField().get_value(instance)
-        if instance.status in AgreementStatus.concluded() and "parties" not in errors and len(parties) < 2:
-            errors["parties"] = ValidationError(_("A signed agreement needs at least two parties."))
+        if instance.pk is not None and "status" not in errors and instance.status in AgreementStatus.values:
+            # An import creates a record in a state; an existing one moves only along the lifecycle.
+            current = Agreement.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
+            if current is not None:
+                try:
+                    agreement_status_change_check(current=current, target=instance.status)
+                except ValidationError as exc:
+                    errors["status"] = ValidationError(exc.message_dict["status"])
+        if "parties" not in errors:
+            slugs = [slug for slug, _role in PartiesField().get_value(instance)]
+            organisations = Organisation.objects.in_bulk(slugs, field_name="slug")
+            try:
+                agreement_parties_check(
+                    status=instance.status,
+                    organisation_ids=[organisations[slug].pk for slug in slugs if slug in organisations],
+                )
+            except ValidationError as exc:
+                errors["parties"] = ValidationError(exc.message_dict["parties"])
         super().validate_instance(instance, errors, validate_unique)
 
     def after_save_instance(self, instance, row, **kwargs):

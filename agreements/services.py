@@ -2,6 +2,7 @@
 
 import datetime
 import secrets
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -9,6 +10,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .access import Viewer
 
 from .choices import AgreementStatus, DatePrecision
 from .models import (
@@ -72,6 +76,33 @@ def token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None = None)
 
 
 # --------------------------------------------------------------------------
+# Agreement rules shared by every door (admin form, API, import)
+
+
+def agreement_parties_check(*, status: str, organisation_ids: list[int], viewer: "Viewer | None" = None) -> None:
+    """The party rules, held once: an organisation is a party only once; a
+    signed (or terminated) agreement has at least two; an organisation
+    editor's agreement has one of the editor's organisations among them."""
+    if len(organisation_ids) != len(set(organisation_ids)):
+        raise ValidationError(
+            {"parties": _("An organisation can be a party to an agreement only once.")}, code="duplicate"
+        )
+    if status in AgreementStatus.concluded() and len(organisation_ids) < 2:
+        raise ValidationError({"parties": _("A signed agreement needs at least two parties.")}, code="parties")
+    if viewer is not None and not viewer.sees_everything and not set(organisation_ids) & viewer.organisation_ids:
+        raise ValidationError(
+            {"parties": _("One of your organisations must be a party to the agreement.")}, code="own_party"
+        )
+
+
+def agreement_status_change_check(*, current: str, target: str) -> None:
+    """An existing agreement's status changes only along the lifecycle
+    (a new one may be created in any state its other rules allow)."""
+    if current != target:
+        _check_transition_between(current, target)
+
+
+# --------------------------------------------------------------------------
 # Agreement lifecycle: draft ⇄ negotiating → signed → terminated
 
 
@@ -81,11 +112,17 @@ def _locked(agreement: Agreement) -> Agreement:
 
 
 def _check_transition(agreement: Agreement, target: str) -> None:
-    current = AgreementStatus(agreement.status)
+    _check_transition_between(agreement.status, target)
+
+
+def _check_transition_between(current: str, target: str) -> None:
+    current = AgreementStatus(current)
     if target not in current.next_statuses():
         raise ValidationError(
-            _("An agreement that is “%(current)s” cannot become “%(target)s”.")
-            % {"current": current.label, "target": AgreementStatus(target).label},
+            {
+                "status": _("An agreement that is “%(current)s” cannot become “%(target)s”.")
+                % {"current": current.label, "target": AgreementStatus(target).label}
+            },
             code="illegal_transition",
         )
 
@@ -129,8 +166,9 @@ def agreement_sign(
     date (kept with its precision) or a signing event."""
     agreement = _locked(agreement)
     _check_transition(agreement, AgreementStatus.SIGNED)
-    if agreement.parties.values("organisation").distinct().count() < 2:
-        raise ValidationError(_("A signed agreement needs at least two parties."), code="parties")
+    agreement_parties_check(
+        status=AgreementStatus.SIGNED, organisation_ids=list(agreement.parties.values_list("organisation", flat=True))
+    )
     if signed_on is None and signing_event is None:
         raise ValidationError(
             {"signed_on": _("A signed agreement needs a signing date or a signing event.")}, code="required"
@@ -168,7 +206,10 @@ def agreement_succeed(
     """Start a new draft that renews, amends or supersedes ``predecessor``:
     texts, kind, topics and parties are carried over, to be edited."""
     if predecessor.status not in AgreementStatus.concluded():
-        raise ValidationError(_("Only a signed (or terminated) agreement can be renewed, amended or superseded."))
+        raise ValidationError(
+            {"status": _("Only a signed (or terminated) agreement can be renewed, amended or superseded.")},
+            code="illegal_transition",
+        )
     successor = Agreement(
         slug=slug,
         kind=predecessor.kind,

@@ -93,6 +93,8 @@ API_RESOURCES = {
     "topic": "agreements.topic",
     "person": "agreements.person",
 }
+# Lifecycle steps of the API (POST on a record).
+API_ACTIONS = {"agreement": {"negotiate", "draft", "sign", "terminate", "renew", "amend", "supersede"}}
 # Served by middleware, outside the URLconf.
 MIDDLEWARE_URLS = ["/healthz", "/readyz"]
 
@@ -118,7 +120,7 @@ def classify(route: str, name: str):
         return ("site", SITE_URLS[name])
     if name.startswith("api:"):
         basename, _, view = name[4:].rpartition("-")
-        if basename in API_RESOURCES and view in {"list", "detail"}:
+        if basename in API_RESOURCES and view in {"list", "detail", *API_ACTIONS.get(basename, ())}:
             return ("api", API_RESOURCES[basename], view)
         return None
     if route.startswith("admin/"):
@@ -207,8 +209,8 @@ def api_urls(label: str, view: str, record) -> list[str]:
     if view == "list":
         return [reverse(f"api:{basename}-list"), reverse(f"api:{basename}-list", kwargs={"format": "json"})]
     return [
-        reverse(f"api:{basename}-detail", kwargs={"slug": record.slug}),
-        reverse(f"api:{basename}-detail", kwargs={"slug": record.slug, "format": "json"}),
+        reverse(f"api:{basename}-{view}", kwargs={"slug": record.slug}),
+        reverse(f"api:{basename}-{view}", kwargs={"slug": record.slug, "format": "json"}),
     ]
 
 
@@ -236,7 +238,8 @@ def doors(cast):
         elif kind[0] == "api":
             _, label, view = kind
             for record, hidden in targets[label]:
-                result += [(url, label, record, hidden and view == "detail") for url in api_urls(label, view, record)]
+                names_record = view != "list"
+                result += [(url, label, record, hidden and names_record) for url in api_urls(label, view, record)]
         elif kind[1] == "public_detail":
             label = PUBLIC_DETAIL_MODELS[name]
             for record, hidden in targets[label]:
@@ -377,6 +380,10 @@ def write_attempts(admin_client, url: str, label: str | None, record):
             "is_public": False,
             "slug": "door-new",
             "parties": [{"organisation": "org-a"}],
+            # what the lifecycle steps take
+            "signed_on": "2026-03-17",
+            "terminated_on": "2026-11-30",
+            "reason": CHANGED,
         }
         data = json.dumps(payload)
         return [(method, data, "application/json") for method in ("post", "put", "patch", "delete")]

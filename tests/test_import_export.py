@@ -241,6 +241,7 @@ BAD_ROWS = [
     ({"parties": "org-a:party; org-a:lead"}, "parties", "listed twice"),
     ({"topics": "software,unknown-topic"}, "topics", "Unknown topics: unknown-topic."),
     ({"status": "approved"}, "status", "is not a valid choice"),
+    ({"status": "draft"}, "status", "cannot become"),  # an existing record moves only along the lifecycle
     ({"signed_on": "not a date"}, "signed_on", ""),
     ({"signed_on": "", "signing_event": ""}, "signed_on", "needs a signing date or a signing event"),
     ({"valid_from": "2030-01-01", "valid_until": "2029-01-01"}, "__all__", "cannot be before"),

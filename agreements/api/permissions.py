@@ -10,3 +10,9 @@ class ModelPermissionsOrReadOnly(DjangoModelPermissionsOrAnonReadOnly):
         if request.method in SAFE_METHODS:
             return True
         return super().has_permission(request, view)
+
+
+class ChangePermission(ModelPermissionsOrReadOnly):
+    """Lifecycle steps are POSTs that change a record: they need the change permission, not the add one."""
+
+    perms_map = {**ModelPermissionsOrReadOnly.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}

@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import get_script_prefix
 from django.urls import reverse as django_reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from agreements.access import Viewer
-from agreements.choices import AgreementStatus, PartyRole
+from agreements.choices import AgreementStatus, DatePrecision, PartyRole
 from agreements.models import (
     ORGANISATION_PROFILE_FIELDS,
     Agreement,
@@ -26,6 +27,7 @@ from agreements.models import (
     SigningEvent,
     Topic,
 )
+from agreements.services import agreement_parties_check
 
 
 class SlugRelatedField(serializers.SlugRelatedField):
@@ -289,28 +291,32 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         extra_kwargs = {"slug": {"validators": []}}
 
     def validate(self, attrs):
+        stored_status = self.instance.status if self.instance is not None else None
+        if stored_status is not None and attrs.get("status", stored_status) != stored_status:
+            # The status of a record moves only through the lifecycle actions.
+            raise serializers.ValidationError(
+                {
+                    "status": _(
+                        "The status changes only through the lifecycle actions "
+                        "(POST …/negotiate/, …/draft/, …/sign/, …/terminate/)."
+                    )
+                }
+            )
         attrs = super().validate(attrs)
+        status = attrs.get("status", stored_status or AgreementStatus.DRAFT)
         parties = attrs.get("parties")
         if parties is not None:
-            slugs = [p["organisation"].slug for p in parties]
-            if len(slugs) != len(set(slugs)):
-                raise serializers.ValidationError({"parties": "An organisation can be a party only once."})
-            count = len(parties)
+            organisation_ids = [p["organisation"].pk for p in parties]
         else:
-            count = self.instance.parties.count() if self.instance else 0
-        status = attrs.get("status", self.instance.status if self.instance else AgreementStatus.DRAFT)
-        if status in AgreementStatus.concluded() and count < 2:
-            raise serializers.ValidationError({"parties": "A signed agreement needs at least two parties."})
-        viewer = Viewer.for_request(self.context["request"])
-        if not viewer.sees_everything:
-            if parties is not None:
-                party_ids = {p["organisation"].pk for p in parties}
-            else:
-                party_ids = (
-                    set(self.instance.parties.values_list("organisation_id", flat=True)) if self.instance else set()
-                )
-            if not party_ids & viewer.organisation_ids:
-                raise serializers.ValidationError({"parties": "One of your organisations must be a party."})
+            organisation_ids = (
+                list(self.instance.parties.values_list("organisation_id", flat=True)) if self.instance else []
+            )
+        try:
+            agreement_parties_check(
+                status=status, organisation_ids=organisation_ids, viewer=Viewer.for_request(self.context["request"])
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
         return attrs
 
     @transaction.atomic
@@ -544,3 +550,26 @@ class TripSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_cities(self, obj):
         return [stop.city for stop in obj.stops.all()]
+
+
+# --------------------------------------------------------------------------
+# Lifecycle steps (POST /api/v1/agreements/{slug}/<step>/): the same services as the admin's buttons
+
+
+class SignSerializer(serializers.Serializer):
+    signed_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The signing date (or give the event)."
+    )
+    precision = serializers.ChoiceField(choices=DatePrecision.choices, default=DatePrecision.DAY)
+    signing_event = SlugRelatedField(
+        slug_field="slug", queryset=SigningEvent.objects.all(), required=False, allow_null=True
+    )
+
+
+class TerminateSerializer(serializers.Serializer):
+    terminated_on = serializers.DateField()
+    reason = serializers.CharField()
+
+
+class SuccessorSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=120, help_text="The slug of the new draft.")

@@ -4,6 +4,7 @@ so a record the caller may not see is a 404 exactly like a missing one."""
 import hashlib
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -15,12 +16,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreements import access
+from agreements import access, services
 from agreements.access import Viewer
+from agreements.choices import SuccessionKind
 from agreements.filtersets import (
     AgreementFilterSet,
     DelegationTripFilterSet,
@@ -45,12 +49,21 @@ from agreements.validators import DOCUMENT_TYPES
 from agreements.views import document_file_response
 
 from . import serializers
+from .permissions import ChangePermission
 
 ERRORS = {
     400: OpenApiResponse(description="A parameter or field could not be used; the body names it."),
     401: OpenApiResponse(description="The token is unknown, expired or revoked."),
     404: OpenApiResponse(description="No such record, or not one the caller may see."),
     429: OpenApiResponse(description="Too many requests; see Retry-After."),
+}
+LIFECYCLE_ERRORS = {
+    400: OpenApiResponse(description="The step is not possible now (the body names why: status, parties, a field)."),
+    401: ERRORS[401],
+    403: OpenApiResponse(description="Steps need a staff account with the change permission for this agreement."),
+    404: ERRORS[404],
+    412: OpenApiResponse(description="If-Match did not match: the record changed since it was read."),
+    429: ERRORS[429],
 }
 WRITE_ERRORS = {
     **ERRORS,
@@ -251,6 +264,92 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
 
     def get_stamp_queryset(self):
         return access.restrict(Agreement.objects.all(), self.viewer)
+
+    # Lifecycle steps: the services the admin's buttons call, with the same
+    # rules and errors; the edit rule and If-Match apply as to any write.
+
+    @extend_schema(request=None, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def negotiate(self, request, slug=None, format=None):
+        """Draft → negotiating."""
+        return self._step(services.agreement_start_negotiation)
+
+    @extend_schema(request=None, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def draft(self, request, slug=None, format=None):
+        """Negotiating → draft."""
+        return self._step(services.agreement_back_to_draft)
+
+    @extend_schema(
+        request=serializers.SignSerializer, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def sign(self, request, slug=None, format=None):
+        """Draft or negotiating → signed: two distinct parties and a signing date (with its precision) or event."""
+        data = self._input(serializers.SignSerializer)
+        return self._step(
+            services.agreement_sign,
+            signed_on=data.get("signed_on"),
+            precision=data["precision"],
+            signing_event=data.get("signing_event"),
+        )
+
+    @extend_schema(
+        request=serializers.TerminateSerializer, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def terminate(self, request, slug=None, format=None):
+        """Signed → terminated, with the date and the reason."""
+        data = self._input(serializers.TerminateSerializer)
+        return self._step(services.agreement_terminate, terminated_on=data["terminated_on"], reason=data["reason"])
+
+    @extend_schema(
+        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def renew(self, request, slug=None, format=None):
+        """A new draft that renews this signed agreement (texts, topics and parties carried over)."""
+        return self._successor(SuccessionKind.RENEWS)
+
+    @extend_schema(
+        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def amend(self, request, slug=None, format=None):
+        """A new draft that amends this signed agreement."""
+        return self._successor(SuccessionKind.AMENDS)
+
+    @extend_schema(
+        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
+    def supersede(self, request, slug=None, format=None):
+        """A new draft that supersedes this signed agreement."""
+        return self._successor(SuccessionKind.SUPERSEDES)
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _step(self, service, status=200, **kwargs):
+        try:
+            with transaction.atomic():
+                result = service(agreement=self.get_object(), user=self.request.user, **kwargs)
+        except DjangoValidationError as exc:
+            raise ValidationError(get_error_detail(exc)) from exc
+        fresh = Agreement.objects.with_related(self.viewer).get(pk=result.pk)
+        return Response(
+            serializers.AgreementSerializer(fresh, context=self.get_serializer_context()).data, status=status
+        )
+
+    def _successor(self, succession: str):
+        slug = self._input(serializers.SuccessorSerializer)["slug"]
+
+        def succeed(*, agreement, user):
+            return services.agreement_succeed(predecessor=agreement, succession=succession, slug=slug, user=user)
+
+        return self._step(succeed, status=201)
 
 
 @crud_schema(serializers.OrganisationSerializer, serializers.OrganisationWriteSerializer)
