@@ -355,11 +355,6 @@ class Person(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.honorific} {self.name}".strip()
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Agreements show this record: they changed too.
-        Agreement.objects.filter(signatories__person=self).touch()
-
     def get_absolute_url(self) -> str:
         return reverse("admin:agreements_person_change", args=[self.pk])
 
@@ -398,11 +393,6 @@ class Topic(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Agreements show this record: they changed too.
-        Agreement.objects.filter(topics=self).touch()
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:topic_detail", kwargs={"slug": self.slug})
@@ -483,11 +473,6 @@ class DelegationTrip(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Agreements show this record: they changed too.
-        Agreement.objects.filter(signing_event__trip=self).touch()
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:trip_detail", kwargs={"slug": self.slug})
@@ -604,11 +589,6 @@ class SigningEvent(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Agreements show this record: they changed too.
-        Agreement.objects.filter(signing_event=self).touch()
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:signingevent_detail", kwargs={"slug": self.slug})
@@ -780,15 +760,12 @@ class AgreementQuerySet(RestrictedQuerySet):
             )
         )
 
-    def touch(self) -> int:
-        """Mark as changed (``updated_at``): something they show changed, so
-        their ETags and cached API answers must change too."""
-        return self.update(updated_at=timezone.now())
-
     def refresh_derived(self) -> int:
         """Recompute what is derived from related rows: the search document
         (title, summary, objectives in every language plus party names) and
-        ``updated_at``, so ETags change when a party or its name does."""
+        ``updated_at`` (the parties are part of the agreement's record, which
+        ``If-Match`` compares). Answers and pages are kept fresh by the data
+        version, whatever the write."""
         values = {"updated_at": timezone.now()}
         if connection.vendor == "postgresql":
             values["search_vector"] = search_document()

@@ -6,11 +6,12 @@ import hashlib
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -95,6 +96,12 @@ def crud_schema(read, write=None):
     return extend_schema_view(**views)
 
 
+def record_tag(model, pk, updated_at) -> str:
+    """The version of one record, the part of a detail's ETag that If-Match compares."""
+    text = f"{model._meta.label}|{pk}|{updated_at.isoformat()}|{timezone.localdate()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class PreconditionFailed(APIException):
     status_code = 412
     default_detail = "The record changed since it was read."
@@ -127,11 +134,14 @@ class ScopedViewSetMixin:
 class ConditionalGetMixin(ScopedViewSetMixin):
     """``ETag`` on lists and details, and ``304`` for a matching ``If-None-Match``.
 
-    Both name the URL, the language, what the caller may see and the day
-    (``expired`` is derived from it); a list's tag names the registry's
-    ``DataVersion``, a detail's the record's ``updated_at`` instead, so that ``If-Match``
-    on a write refuses only changes of that record. Checking a tag costs one
-    primary-key read: a 304 or a cached answer neither filters nor serialises.
+    Freshness has one source, the registry's ``DataVersion`` (changed by the
+    database with every write: ORM, bulk update, raw SQL, restore): every tag
+    names it, with the URL, the language, what the caller may see and the day
+    (``expired`` is derived from it). A detail's tag also names its record's
+    version (``record_tag``: the row's ``updated_at``), so that ``If-Match`` on
+    a write refuses only changes of that record, not every write elsewhere.
+    Checking a tag costs primary-key reads: a 304 or a cached answer neither
+    filters nor serialises.
     """
 
     def get_stamp_queryset(self):
@@ -145,34 +155,32 @@ class ConditionalGetMixin(ScopedViewSetMixin):
             return queryset
         return super().filter_queryset(queryset)
 
-    def _etag(self, request, *parts) -> str:
-        viewer = self.viewer
+    def _digest(self, request, *parts) -> str:
         # The host and scheme too: answers hold absolute links.
-        text = "|".join(map(str, (request.build_absolute_uri(), get_language(), viewer.scope, *parts)))
-        return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+        text = "|".join(map(str, (request.build_absolute_uri(), get_language(), self.viewer.scope, *parts)))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def list(self, request, *args, **kwargs):
         # Parameters are checked only when the answer is produced: a 400 is
         # never cached, so no tag of a bad request can match or hit the cache.
-        etag = self._etag(request, "list", DataVersion.current(), timezone.localdate())
+        etag = f'"{self._digest(request, "list", DataVersion.current(), timezone.localdate())}"'
         return self._conditional(request, etag, super().list, args, kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        # The tag from (pk, updated_at) alone; the record and its related rows
-        # are loaded only when the answer is neither a 304 nor cached.
+        # The tag from the record's version and the data version; the record
+        # and its related rows are loaded only when the answer is neither a
+        # 304 nor cached.
         lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
-        stamp = (
-            self.get_stamp_queryset().prefetch_related(None).filter(**lookup).values_list("pk", "updated_at").first()
-        )
+        queryset = self.get_stamp_queryset().prefetch_related(None)
+        data_version = Subquery(DataVersion.objects.filter(pk=1).values("value"))  # the same query, not another
+        stamp = queryset.filter(**lookup).annotate(_data_version=data_version)
+        stamp = stamp.values_list("pk", "updated_at", "_data_version").first()
         if stamp is None:
             raise Http404
-        return self._conditional(
-            request,
-            self._etag(request, *stamp, timezone.localdate()),
-            lambda *a, **k: self._retrieve(self.get_object()),
-            args,
-            kwargs,
-        )
+        pk, updated_at, version = stamp
+        record = record_tag(queryset.model, pk, updated_at)
+        etag = f'"{record}.{self._digest(request, record, version, timezone.localdate())}"'
+        return self._conditional(request, etag, lambda *a, **k: self._retrieve(self.get_object()), args, kwargs)
 
     def _retrieve(self, obj):
         return Response(self.get_serializer(obj).data)
@@ -228,14 +236,12 @@ class WriteSerializerMixin:
 
     def get_object(self):
         obj = super().get_object()
-        if self.request.method not in permissions.SAFE_METHODS and "HTTP_IF_MATCH" in self.request.META:
+        header = self.request.META.get("HTTP_IF_MATCH")
+        if self.request.method not in permissions.SAFE_METHODS and header is not None:
             current = locked_for_update(type(obj).objects).values_list("updated_at", flat=True).get(pk=obj.pk)
-            if (
-                get_conditional_response(
-                    self.request, etag=self._etag(self.request, obj.pk, current, timezone.localdate())
-                )
-                is not None
-            ):
+            wanted = record_tag(type(obj), obj.pk, current)
+            tags = [tag.removeprefix("W/").strip('"').split(".")[0] for tag in parse_etags(header)]
+            if "*" not in tags and wanted not in tags:
                 last = type(obj).history.filter(id=obj.pk).select_related("history_user").first()
                 raise PreconditionFailed(
                     _("This record was changed meanwhile by %(user)s (%(time)s); nothing was saved. Read it again.")
