@@ -170,7 +170,8 @@ def test_edit_is_recorded_in_history_with_the_user(admin_client, admin_user):
     assert [h.name for h in history] == ["New name", "Old name"]
     assert history[0].history_user == admin_user and history[0].history_type == "~"
     page = admin_client.get(url(Organisation, "history", organisation.pk)).content.decode()
-    assert "New name" in page or admin_user.username in page
+    assert admin_user.username in page  # who changed it
+    assert "Old name" in page and "New name" in page  # what changed
 
 
 def test_form_reports_database_constraints(admin_client):

@@ -142,10 +142,24 @@ def test_admin_refuses_an_illegal_action_typed_by_hand(admin_client):
     assert "is not possible" in response.content.decode()
     agreement.refresh_from_db()
     assert agreement.status == "draft"
-    assert (
-        admin_client.get(f"/admin/agreements/agreement/{agreement.pk}/lifecycle/nonsense/", follow=True).status_code
-        == 200
+    unknown = admin_client.get(
+        f"/admin/agreements/agreement/{agreement.pk}/lifecycle/nonsense/", HTTP_ACCEPT_LANGUAGE="en", follow=True
     )
+    assert unknown.redirect_chain == [(f"/admin/agreements/agreement/{agreement.pk}/change/", 302)]
+    assert "“nonsense” is not possible" in unknown.content.decode()
+
+
+def test_admin_sign_without_a_date_or_an_event_is_a_form_error(admin_client):
+    agreement = AgreementFactory()
+    response = admin_client.post(
+        f"/admin/agreements/agreement/{agreement.pk}/lifecycle/sign/", {"precision": "day"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["signed_on"] == [
+        "A signed agreement needs a signing date or a signing event."
+    ]
+    agreement.refresh_from_db()
+    assert agreement.status == "draft"
 
 
 def test_admin_sign_without_two_parties_shows_the_rule(admin_client):
