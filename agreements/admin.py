@@ -13,7 +13,6 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -41,10 +40,9 @@ from .models import (
     SigningEvent,
     Topic,
     TripStop,
-    locked_for_update,
 )
 from .resources import AgreementResource, OrganisationResource
-from .services import agreement_parties_check, token_create, token_revoke
+from .services import agreement_parties_check, record_version, stale_write_check, token_create, token_revoke
 
 
 class ScopedFormfieldsMixin:
@@ -348,43 +346,26 @@ class PartyInlineFormSet(BaseInlineFormSet):
 
 
 class AgreementAdminForm(forms.ModelForm):
-    """Refuses to overwrite a change someone else saved after this form was loaded."""
+    """Refuses to overwrite a change someone else saved after this form was
+    loaded (``services.stale_write_check``, as the API's If-Match)."""
 
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            loaded = self.instance.updated_at
+            updated_at = self.instance.updated_at
             if getattr(self.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None) is not None:
                 # An earlier version (History → revert): it replaces the current row.
-                loaded = Agreement.objects.values_list("updated_at", flat=True).get(pk=self.instance.pk)
-            self.fields["loaded_version"].initial = loaded.isoformat()
+                updated_at = Agreement.objects.values_list("updated_at", flat=True).get(pk=self.instance.pk)
+            self.fields["loaded_version"].initial = record_version(Agreement, self.instance.pk, updated_at)
 
     def clean(self):
         cleaned = super().clean()
         loaded = self.cleaned_data.get("loaded_version")
         if self.instance.pk and loaded:
-            # Lock the row for the rest of this save, so two saves cannot both pass.
-            current = (
-                locked_for_update(Agreement.objects)
-                .filter(pk=self.instance.pk)
-                .values_list("updated_at", flat=True)
-                .first()
-            )
-            if current is not None and current.isoformat() != loaded:
-                last = Agreement.history.filter(id=self.instance.pk).select_related("history_user").first()
-                raise ValidationError(
-                    _(
-                        "This agreement was changed meanwhile by %(user)s (%(time)s). Your changes were not saved: "
-                        "open the agreement again to see the current version, then repeat your edit."
-                    )
-                    % {
-                        "user": (last.history_user if last and last.history_user else _("someone")),
-                        "time": formats.localize(timezone.localtime(current)),
-                    },
-                    code="stale",
-                )
+            # The row stays locked for the rest of this save, so two saves cannot both pass.
+            stale_write_check(model=Agreement, pk=self.instance.pk, versions=[loaded])
         return cleaned
 
 

@@ -1,6 +1,7 @@
 """Writes that follow rules. Keyword-only, typed, atomic, validated."""
 
 import datetime
+import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
@@ -8,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -73,6 +74,42 @@ def token_revoke(*, token: ApiToken, revoked_by: AbstractBaseUser | None = None)
         token._history_user = revoked_by
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# --------------------------------------------------------------------------
+# Lost updates: one check for the admin's loaded version and the API's If-Match
+
+
+class StaleWrite(ValidationError):
+    """The record changed after the writer read it; nothing was written."""
+
+
+def record_version(model, pk, updated_at: datetime.datetime) -> str:
+    """A record's version as a writer last read it: the admin form carries it
+    (hidden), the API's detail ETag starts with it (If-Match)."""
+    text = f"{model._meta.label}|{pk}|{updated_at.isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stale_write_check(*, model, pk, versions: list[str]) -> None:
+    """Lock the record until the transaction ends and refuse the write
+    (``StaleWrite``, naming who changed it and when) unless its current
+    version is one the writer read. Call inside the writing transaction."""
+    current = locked_for_update(model.objects).filter(pk=pk).values_list("updated_at", flat=True).first()
+    if current is None or record_version(model, pk, current) in versions:
+        return
+    last = model.history.filter(id=pk).select_related("history_user").first()
+    raise StaleWrite(
+        _(
+            "This record was changed meanwhile by %(user)s (%(time)s). Your changes were not saved: "
+            "open it again to see the current version, then repeat your edit."
+        )
+        % {
+            "user": (last.history_user if last and last.history_user else _("someone")),
+            "time": formats.localize(timezone.localtime(current)),
+        },
+        code="stale",
+    )
 
 
 # --------------------------------------------------------------------------

@@ -44,8 +44,8 @@ from agreements.models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
-    locked_for_update,
 )
+from agreements.services import record_version
 from agreements.validators import DOCUMENT_TYPES
 from agreements.views import document_file_response
 
@@ -96,12 +96,6 @@ def crud_schema(read, write=None):
     return extend_schema_view(**views)
 
 
-def record_tag(model, pk, updated_at) -> str:
-    """The version of one record, the part of a detail's ETag that If-Match compares."""
-    text = f"{model._meta.label}|{pk}|{updated_at.isoformat()}|{timezone.localdate()}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 class PreconditionFailed(APIException):
     status_code = 412
     default_detail = "The record changed since it was read."
@@ -138,7 +132,7 @@ class ConditionalGetMixin(ScopedViewSetMixin):
     database with every write: ORM, bulk update, raw SQL, restore): every tag
     names it, with the URL, the language, what the caller may see and the day
     (``expired`` is derived from it). A detail's tag also names its record's
-    version (``record_tag``: the row's ``updated_at``), so that ``If-Match`` on
+    version (``services.record_version``), so that ``If-Match`` on
     a write refuses only changes of that record, not every write elsewhere.
     Checking a tag costs primary-key reads: a 304 or a cached answer neither
     filters nor serialises.
@@ -178,7 +172,7 @@ class ConditionalGetMixin(ScopedViewSetMixin):
         if stamp is None:
             raise Http404
         pk, updated_at, version = stamp
-        record = record_tag(queryset.model, pk, updated_at)
+        record = record_version(queryset.model, pk, updated_at)
         etag = f'"{record}.{self._digest(request, record, version, timezone.localdate())}"'
         return self._conditional(request, etag, lambda *a, **k: self._retrieve(self.get_object()), args, kwargs)
 
@@ -238,18 +232,13 @@ class WriteSerializerMixin:
         obj = super().get_object()
         header = self.request.META.get("HTTP_IF_MATCH")
         if self.request.method not in permissions.SAFE_METHODS and header is not None:
-            current = locked_for_update(type(obj).objects).values_list("updated_at", flat=True).get(pk=obj.pk)
-            wanted = record_tag(type(obj), obj.pk, current)
+            # A detail's ETag is "<record version>.<answer digest>": the record part decides.
             tags = [tag.removeprefix("W/").strip('"').split(".")[0] for tag in parse_etags(header)]
-            if "*" not in tags and wanted not in tags:
-                last = type(obj).history.filter(id=obj.pk).select_related("history_user").first()
-                raise PreconditionFailed(
-                    _("This record was changed meanwhile by %(user)s (%(time)s); nothing was saved. Read it again.")
-                    % {
-                        "user": (last.history_user if last and last.history_user else _("someone")),
-                        "time": current.isoformat(),
-                    }
-                )
+            if "*" not in tags:
+                try:
+                    services.stale_write_check(model=type(obj), pk=obj.pk, versions=tags)
+                except services.StaleWrite as exc:
+                    raise PreconditionFailed(exc.messages[0]) from exc
         return obj
 
 
