@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from .choices import AgreementStatus, PartyRole
-from .models import ORGANISATION_PROFILE_FIELDS, Agreement, AgreementParty, Organisation, SigningEvent, Topic
-from .services import agreement_parties_check, agreement_status_change_check
+from .models import ORGANISATION_PROFILE_FIELDS, Agreement, Organisation, SigningEvent, Topic
+from .services import agreement_parties_check, agreement_parties_set, agreement_status_change_check
 
 
 class SlugForeignKeyWidget(widgets.ForeignKeyWidget):
@@ -228,13 +228,5 @@ class AgreementResource(RegistryResource):
         if wanted is None:
             return
         organisations = Organisation.objects.in_bulk([slug for slug, _role in wanted], field_name="slug")
-        current = {party.organisation.slug: party for party in instance.parties.select_related("organisation")}
-        for slug in current.keys() - {slug for slug, _role in wanted}:
-            current[slug].delete()
-        for position, (slug, role) in enumerate(wanted):
-            party = current.get(slug) or AgreementParty(agreement=instance, organisation=organisations[slug])
-            if party.pk is None or (party.role, party.position) != (role, position):
-                party.role, party.position = role, position
-                party.full_clean(exclude=["agreement"], validate_unique=False)
-                party.save()
+        agreement_parties_set(agreement=instance, parties=[(organisations[slug], role) for slug, role in wanted])
         del instance._imported_parties

@@ -132,6 +132,22 @@ def agreement_parties_check(*, status: str, organisation_ids: list[int], viewer:
         )
 
 
+def agreement_parties_set(*, agreement: Agreement, parties: list[tuple[Organisation, str]]) -> None:
+    """Make ``parties`` (organisation, role), in this order, the agreement's
+    parties: removed ones deleted, new ones added, changed ones saved, each
+    with its own history row; unchanged ones untouched."""
+    current = {party.organisation_id: party for party in agreement.parties.all()}
+    wanted = {organisation.pk for organisation, _role in parties}
+    for organisation_id in current.keys() - wanted:
+        current[organisation_id].delete()
+    for position, (organisation, role) in enumerate(parties):
+        party = current.get(organisation.pk) or AgreementParty(agreement=agreement, organisation=organisation)
+        if party.pk is None or (party.role, party.position) != (role, position):
+            party.role, party.position = role, position
+            party.full_clean(exclude=["agreement"], validate_unique=False)
+            party.save()
+
+
 def agreement_status_change_check(*, current: str, target: str) -> None:
     """An existing agreement's status changes only along the lifecycle
     (a new one may be created in any state its other rules allow)."""

@@ -27,7 +27,7 @@ from agreements.models import (
     SigningEvent,
     Topic,
 )
-from agreements.services import agreement_parties_check
+from agreements.services import agreement_parties_check, agreement_parties_set
 
 
 class SlugRelatedField(serializers.SlugRelatedField):
@@ -336,13 +336,9 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         if topics is not None:
             agreement.topics.set(topics)
         if parties is not None:
-            agreement.parties.exclude(organisation__in=[p["organisation"] for p in parties]).delete()
-            for position, party in enumerate(parties):
-                AgreementParty.objects.update_or_create(
-                    agreement=agreement,
-                    organisation=party["organisation"],
-                    defaults={"role": party.get("role", PartyRole.PARTY), "position": position},
-                )
+            agreement_parties_set(
+                agreement=agreement, parties=[(p["organisation"], p.get("role", PartyRole.PARTY)) for p in parties]
+            )
         return agreement
 
     def to_representation(self, instance):
