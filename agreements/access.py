@@ -23,7 +23,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from registry.second_factor import second_factor_satisfied
 
-from .choices import AgreementStatus
 from .models import (
     PUBLISHED,
     Agreement,
@@ -125,9 +124,13 @@ def _party_of(viewer: Viewer, agreement: str = "pk") -> Q:
     return Q(Exists(parties))
 
 
+def _published(prefix: str = "") -> Q:
+    """``PUBLISHED`` for the agreement that ``prefix`` leads to."""
+    return Q(**{f"{prefix}{name}": value for name, value in PUBLISHED.children})
+
+
 def _agreement_visible(viewer: Viewer, prefix: str = "") -> Q:
-    published = Q(**{f"{prefix}{name}": value for name, value in PUBLISHED.children})
-    return published | _party_of(viewer, prefix.removesuffix("__") or "pk")
+    return _published(prefix) | _party_of(viewer, prefix.removesuffix("__") or "pk")
 
 
 def _agreement_part(viewer: Viewer, action: str) -> Q:
@@ -147,8 +150,7 @@ def _signatory(viewer: Viewer, action: str) -> Q:
 def _document(viewer: Viewer, action: str) -> Q:
     """Public documents of published agreements; every document of the viewer's organisations' agreements."""
     if action == VIEW:
-        published = Q(is_public=True, agreement__is_public=True, agreement__status__in=AgreementStatus.concluded())
-        return published | _party_of(viewer, "agreement")
+        return Q(is_public=True) & _published("agreement__") | _party_of(viewer, "agreement")
     return _party_of(viewer, "agreement")
 
 

@@ -34,7 +34,7 @@ def _rows(request, queryset):
             "slug": agreement.slug,
             "title": agreement.title,
             "kind": agreement.kind,
-            "status": "expired" if agreement.is_expired else agreement.status,
+            "status": agreement.display_status,
             "signed_on": agreement.signed_on.isoformat() if agreement.signed_on else "",
             "signed_on_precision": agreement.signed_on_precision,
             "parties": [o.name for o in parties],

@@ -27,6 +27,7 @@ from .models import (
     SigningEvent,
     Topic,
     TripStop,
+    expired_on,
 )
 
 MAX_QUERY_LENGTH = 200
@@ -191,7 +192,7 @@ class AgreementFilterSet(django_filters.FilterSet):
     def filter_status(self, queryset, name, value: str):
         values = value
         today = timezone.localdate()
-        expired = Q(status=AgreementStatus.SIGNED, valid_until__lt=today)
+        expired = expired_on(today)
         condition = Q()
         for value in values:
             condition |= expired if value == EXPIRED else Q(status=value)

@@ -721,6 +721,12 @@ def search_document() -> SearchVector:
 PUBLISHED = Q(is_public=True, status__in=AgreementStatus.concluded())
 
 
+def expired_on(day: datetime.date) -> Q:
+    """The derived status "expired": signed agreements whose validity ran out before ``day``
+    (``Agreement.is_expired`` is the same rule for one record)."""
+    return Q(status=AgreementStatus.SIGNED, valid_until__lt=day)
+
+
 class AgreementQuerySet(RestrictedQuerySet):
     def published(self):
         """Agreements the public may see: public ones that were signed."""
@@ -915,7 +921,7 @@ class Agreement(TimeStampedModel):
         return self.title
 
     def save(self, *args, **kwargs):
-        if self.is_public and self.status in AgreementStatus.concluded() and self.published_at is None:
+        if self.is_published and self.published_at is None:
             self.published_at = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
@@ -931,6 +937,11 @@ class Agreement(TimeStampedModel):
         if self.signed_on is None and self.signing_event_id:
             return self.signing_event.date_display
         return DatePrecision(self.signed_on_precision).format(self.signed_on)
+
+    @property
+    def is_published(self) -> bool:
+        """What the public may see (``PUBLISHED`` for one record)."""
+        return self.is_public and self.status in AgreementStatus.concluded()
 
     @property
     def is_expired(self) -> bool:
@@ -1236,6 +1247,11 @@ class ApiToken(models.Model):
             raise ValidationError({"expires_at": _("The expiry must lie in the future.")})
         if self.user_id and not (self.user.is_active and self.user.is_staff):
             raise ValidationError({"user": _("Only active staff users can have a staff token.")})
+
+    @property
+    def is_published(self) -> bool:
+        """What the public may see (``PUBLISHED`` for one record)."""
+        return self.is_public and self.status in AgreementStatus.concluded()
 
     @property
     def is_expired(self) -> bool:

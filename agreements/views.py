@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from .access import PUBLIC, Viewer
-from .choices import AgreementKind, AgreementStatus
+from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
 from .models import (
     Agreement,
@@ -186,7 +186,7 @@ def agreement_detail(request, slug):
         "about": [topic.name for topic in agreement.topics.all()],
         "contributor": [_organisation_ld(request, p.organisation) for p in agreement.parties.all()],
     }
-    chain = [a for a in agreement.chain() if a.is_public and a.status in AgreementStatus.concluded()]
+    chain = [a for a in agreement.chain() if a.is_published]
     return render(
         request,
         "agreements/agreement_detail.html",

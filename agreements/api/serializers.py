@@ -220,7 +220,7 @@ class AgreementSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_web_url(self, obj):
-        if not (obj.is_public and obj.status in AgreementStatus.concluded()):
+        if not obj.is_published:
             return None
         return absolute(self.context["request"], obj.get_absolute_url())
 

@@ -7,7 +7,7 @@ from simple_history.utils import get_history_model_for_model
 
 from agreements.access import Viewer
 from agreements.choices import AgreementStatus
-from agreements.models import Agreement
+from agreements.models import Agreement, expired_on
 
 register = template.Library()
 
@@ -30,7 +30,7 @@ def registry_overview(context):
         history = history.filter(id__in=agreements.values("pk"))
     return {
         "by_status": [(label, counts.get(value, 0)) for value, label in AgreementStatus.choices],
-        "expired": agreements.filter(status=AgreementStatus.SIGNED, valid_until__lt=today).count(),
+        "expired": agreements.filter(expired_on(today)).count(),
         "expiring": list(expiring),
         "latest": list(history.select_related("history_user").order_by("-history_date")[:10]),
     }
