@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from translated_fields import TranslatedFieldAdmin
 
-from . import access, lifecycle
+from . import access, admin_lifecycle
 from .access import Viewer
 from .models import (
     Agreement,
@@ -507,7 +507,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         obj = self.get_object(request, object_id)
         extra = {}
         if obj is not None:
-            extra = {"lifecycle_actions": lifecycle.legal_actions(obj), "chain": obj.chain()}
+            extra = {"lifecycle_actions": admin_lifecycle.legal_actions(obj), "chain": obj.chain()}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def lifecycle_view(self, request, pk, action):
@@ -516,7 +516,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
             raise Http404
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
-        return lifecycle.run(self, request, obj, action)
+        return admin_lifecycle.run(self, request, obj, action)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("parties__organisation")

@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agreements import lifecycle
+from agreements import admin_lifecycle
 
 from .conftest import ROLES, SEES_HIDDEN_OF_A
 
@@ -196,7 +196,7 @@ def admin_urls(label: str, view: str, record) -> list[str]:
     if view == "simple_history":
         return [reverse(name, args=[record.pk, version.history_id]) for version in record.history.all()[:2]]
     if view == "lifecycle":
-        return [reverse(name, args=[record.pk, action]) for action in lifecycle.ACTIONS]
+        return [reverse(name, args=[record.pk, action]) for action in admin_lifecycle.ACTIONS]
     if view == "password_change":
         return [reverse(name, args=[record.pk])]
     if view in {"config", "qrcode"}:

@@ -1,5 +1,6 @@
 """The admin's lifecycle actions: the legal next steps of an agreement as
-buttons, each a small form that calls the service in ``services.py``."""
+buttons, each a small form (and the view behind it) that calls the service in
+``services.py``; the API's steps call the same services."""
 
 from django import forms
 from django.contrib import messages

@@ -1,0 +1,430 @@
+"""Agreements, their parties and signatories, and the expiry reminders sent about them."""
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.db.models import F, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ..choices import (
+    AgreementKind,
+    AgreementStatus,
+    DatePrecision,
+    PartyRole,
+    SuccessionKind,
+)
+
+if TYPE_CHECKING:
+    from ..access import Viewer
+from .base import RestrictedQuerySet, TimeStampedModel, language_field, precision_matches, some_translation, translated
+from .documents import AgreementDocument
+from .organisations import Organisation, Person, Topic
+from .trips import SigningEvent
+
+# PostgreSQL has German and English stemmers; Polish text is indexed as words.
+TEXT_SEARCH_CONFIGS = {"de": "german", "en": "english", "pl": "simple"}
+
+
+def search_document() -> SearchVector:
+    """The weighted search document of an agreement, as an SQL expression:
+    titles and party names weigh most, then summaries, then objectives."""
+    party_names = (
+        AgreementParty.objects.filter(agreement=OuterRef("pk"))
+        .values("agreement")
+        .annotate(
+            names=StringAgg(
+                Concat("organisation__name", Value(" "), "organisation__short_name", output_field=models.TextField()),
+                Value(" "),
+            )
+        )
+        .values("names")
+    )
+    names = Coalesce(Subquery(party_names), Value(""), output_field=models.TextField())
+    vector = SearchVector(names, config="simple", weight="A")
+    for name, weight in (("title", "A"), ("summary", "B"), ("objectives", "C")):
+        for language, config in TEXT_SEARCH_CONFIGS.items():
+            vector += SearchVector(f"{name}_{language}", config=config, weight=weight)
+    return vector
+
+
+# Agreements the public may see: public ones that were signed.
+PUBLISHED = Q(is_public=True, status__in=AgreementStatus.concluded())
+
+
+def expired_on(day: datetime.date) -> Q:
+    """The derived status "expired": signed agreements whose validity ran out before ``day``
+    (``Agreement.is_expired`` is the same rule for one record)."""
+    return Q(status=AgreementStatus.SIGNED, valid_until__lt=day)
+
+
+class AgreementQuerySet(RestrictedQuerySet):
+    def published(self):
+        """Agreements the public may see: public ones that were signed."""
+        return self.filter(PUBLISHED)
+
+    def for_listing(self):
+        """What a table of agreements shows (title, parties, topics, signing
+        date or event): the related rows in three queries whatever the page size."""
+        return (
+            self.defer("search_vector")
+            .select_related("signing_event")
+            .prefetch_related(
+                "topics", models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation"))
+            )
+        )
+
+    def with_related(self, viewer: "Viewer"):
+        """The select/prefetch set that lists and detail pages need; nested
+        people and documents are narrowed to what ``viewer`` may see."""
+        return (
+            self.defer("search_vector")
+            .select_related("signing_event__trip")
+            .prefetch_related(
+                "topics",
+                "sources",
+                models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation")),
+                models.Prefetch(
+                    "signatories",
+                    queryset=Signatory.objects.filter(person__in=Person.objects.visible_to(viewer)).select_related(
+                        "person", "organisation"
+                    ),
+                    to_attr="visible_signatories",
+                ),
+                models.Prefetch(
+                    "documents", queryset=AgreementDocument.objects.visible_to(viewer), to_attr="visible_documents"
+                ),
+            )
+        )
+
+    def refresh_derived(self) -> int:
+        """Recompute what is derived from related rows: the search document
+        (title, summary, objectives in every language plus party names) and
+        ``updated_at`` (the parties are part of the agreement's record, which
+        ``If-Match`` compares). Answers and pages are kept fresh by the data
+        version, whatever the write."""
+        values = {"updated_at": timezone.now()}
+        if connection.vendor == "postgresql":
+            values["search_vector"] = search_document()
+        return self.update(**values)
+
+
+class Agreement(TimeStampedModel):
+    title = translated(models.CharField(_("title"), max_length=300))
+    slug = models.SlugField(_("slug"), max_length=120)
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=AgreementKind.choices, default=AgreementKind.COOPERATION_AGREEMENT
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT, db_index=True
+    )
+    summary = translated(models.TextField(_("summary")))
+    objectives = translated(models.TextField(_("objectives")))
+    language = language_field()
+    topics = models.ManyToManyField(Topic, verbose_name=_("topics"), blank=True, related_name="agreements")
+    signed_on = models.DateField(_("signed on"), null=True, blank=True, db_index=True)
+    signed_on_precision = models.CharField(
+        _("signing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    signing_event = models.ForeignKey(
+        SigningEvent,
+        verbose_name=_("signing event"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Leave empty for an agreement of indefinite duration.")
+    )
+    is_public = models.BooleanField(
+        _("public"), default=False, help_text=_("Public agreements appear on the public site once signed.")
+    )
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True, editable=False)
+    notice_period_days = models.PositiveIntegerField(
+        _("notice period (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Members of the parties are reminded this many days before “valid until”."),
+    )
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("follows"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successors",
+        help_text=_("The earlier agreement this one renews, amends or supersedes."),
+    )
+    succession = models.CharField(
+        _("relation to the earlier agreement"), max_length=12, choices=SuccessionKind.choices, blank=True
+    )
+    # Full-text search document, PostgreSQL only (GIN-indexed by migration 0002).
+    search_vector = SearchVectorField(null=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        # What the public sees is a small part of a large table: partial indexes
+        # serve its default order, its ETag/count aggregate and the feed's order.
+        indexes = [
+            models.Index(fields=["-signed_on", "-id"], condition=PUBLISHED, name="agreement_published_newest"),
+            models.Index(fields=["updated_at"], condition=PUBLISHED, name="agreement_published_updated"),
+            models.Index(fields=["-published_at", "-id"], condition=PUBLISHED, name="agreement_published_feed"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                name="agreement_unique_slug",
+                violation_error_code="unique",
+                violation_error_message=_("An agreement with this slug already exists."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(slug=""),
+                name="agreement_slug_not_empty",
+                violation_error_message=_("The slug must not be empty."),
+            ),
+            models.CheckConstraint(
+                condition=some_translation("title"),
+                name="agreement_has_title",
+                violation_error_message=_("Give the title in at least one language."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=AgreementKind.values),
+                name="agreement_kind_valid",
+                violation_error_message=_("Unknown kind of agreement."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AgreementStatus.values),
+                name="agreement_status_valid",
+                violation_error_message=_("Unknown status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="agreement_valid_until_after_valid_from",
+                violation_error_message=_("“Valid until” cannot be before “valid from”."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=AgreementStatus.concluded())
+                | Q(signed_on__isnull=False)
+                | Q(signing_event__isnull=False),
+                name="agreement_signed_has_date_or_event",
+                violation_error_message=_("A signed agreement needs a signing date or a signing event."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AgreementStatus.TERMINATED)
+                | (Q(terminated_on__isnull=False) & ~Q(termination_reason="")),
+                name="agreement_terminated_has_date_and_reason",
+                violation_error_message=_("A terminated agreement needs a termination date and a reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(predecessor__isnull=True, succession="")
+                | (Q(predecessor__isnull=False) & Q(succession__in=SuccessionKind.values)),
+                name="agreement_succession_complete",
+                violation_error_message=_("Say how the agreement relates to the one it follows, and which one."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor=F("pk")),
+                name="agreement_not_own_predecessor",
+                violation_error_message=_("An agreement cannot follow itself."),
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_on_precision__in=DatePrecision.values)
+                & precision_matches("signed_on", "signed_on_precision"),
+                name="agreement_signed_on_precision",
+                violation_error_message=_(
+                    "A date known only to the month must be the 1st of the month; "
+                    "one known only to the year must be 1 January."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.is_published and self.published_at is None:
+            self.published_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
+        super().save(*args, **kwargs)
+        if connection.vendor == "postgresql":
+            Agreement.objects.filter(pk=self.pk).update(search_vector=search_document())
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:agreement_detail", kwargs={"slug": self.slug})
+
+    @property
+    def signed_on_display(self) -> str:
+        if self.signed_on is None and self.signing_event_id:
+            return self.signing_event.date_display
+        return DatePrecision(self.signed_on_precision).format(self.signed_on)
+
+    @property
+    def is_published(self) -> bool:
+        """What the public may see (``PUBLISHED`` for one record)."""
+        return self.is_public and self.status in AgreementStatus.concluded()
+
+    @property
+    def is_expired(self) -> bool:
+        """Derived status: a signed agreement whose validity has run out."""
+        return (
+            self.status == AgreementStatus.SIGNED
+            and self.valid_until is not None
+            and self.valid_until < timezone.localdate()
+        )
+
+    @property
+    def display_status(self) -> str:
+        return "expired" if self.is_expired else self.status
+
+    def clean(self):
+        super().clean()
+        if self.signed_on and self.signed_on_precision in DatePrecision.values:
+            self.signed_on = DatePrecision(self.signed_on_precision).truncate(self.signed_on)
+        if self.status in AgreementStatus.concluded() and not (self.signed_on or self.signing_event_id):
+            raise ValidationError({"signed_on": _("A signed agreement needs a signing date or a signing event.")})
+        if self.terminated_on and self.signed_on and self.terminated_on < self.signed_on:
+            raise ValidationError({"terminated_on": _("An agreement cannot end before it was signed.")})
+        if self.predecessor_id and self.pk and self.predecessor_id == self.pk:
+            raise ValidationError({"predecessor": _("An agreement cannot follow itself.")})
+
+    def chain(self) -> list["Agreement"]:
+        """The agreements before this one (oldest first), itself, and those after it."""
+        before, current = [], self.predecessor
+        while current is not None and current not in before:
+            before.insert(0, current)
+            current = current.predecessor
+        after, frontier = [], list(self.successors.order_by("id"))
+        while frontier:
+            successor = frontier.pop(0)
+            if successor not in after and successor != self:
+                after.append(successor)
+                frontier.extend(successor.successors.order_by("id"))
+        return [*before, self, *after]
+
+
+class AgreementParty(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="parties"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="agreement_parties"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=PartyRole.choices, default=PartyRole.PARTY)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement_id", "position", "id"]
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "organisation"],
+                name="agreementparty_unique_organisation",
+                violation_error_message=_("This organisation is already a party to the agreement."),
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=PartyRole.values),
+                name="agreementparty_role_valid",
+                violation_error_message=_("Unknown role."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Agreement.objects.filter(pk=self.agreement_id).refresh_derived()
+
+    def get_absolute_url(self) -> str:
+        return self.agreement.get_absolute_url()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Agreement.objects.filter(pk=self.agreement_id).refresh_derived()
+        return result
+
+
+class Signatory(models.Model):
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="signatories"
+    )
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="signatures")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("on behalf of"), on_delete=models.PROTECT, related_name="signatures"
+    )
+    history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement_id", "id"]
+        verbose_name = _("signatory")
+        verbose_name_plural = _("signatories")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "person"],
+                name="signatory_unique_person",
+                violation_error_message=_("This person already signed the agreement."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.organisation.display_name})"
+
+    def get_absolute_url(self) -> str:
+        return self.agreement.get_absolute_url()
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent to the members of one party about an agreement's end.
+    One per agreement, organisation and end date: running the command again
+    sends nothing new; a changed end date opens a new window."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="expiry_reminders"
+    )
+    valid_until = models.DateField(_("valid until"))
+    recipients = models.TextField(_("recipients"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("expiry reminder")
+        verbose_name_plural = _("expiry reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "organisation", "valid_until"], name="expiryreminder_once_per_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} → {self.organisation} ({self.valid_until})"
+
+    def get_absolute_url(self) -> str:
+        return self.agreement.get_absolute_url()

@@ -1,0 +1,101 @@
+"""Shared pieces of the registry's models: texts in three languages with
+fallback to the original, dates with precision, timestamps, the restricted
+queryset every model's rows start from."""
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from translated_fields import TranslatedField, to_attribute
+
+from ..choices import (
+    DatePrecision,
+    TextLanguage,
+)
+
+if TYPE_CHECKING:
+    from ..access import Viewer
+
+
+def fallback_to_original(name, field):
+    """Attribute getter: active language, else the record's original, else any."""
+
+    def getter(obj):
+        active = (get_language() or field.languages[0]).split("-")[0]
+        for language in (active, getattr(obj, "language", None), *field.languages):
+            if language in field.languages:
+                value = getattr(obj, to_attribute(name, language))
+                if value:
+                    return value
+        return ""
+
+    return getter
+
+
+def translated(field: models.Field) -> TranslatedField:
+    """All languages optional at field level; models check that one is filled."""
+    return TranslatedField(
+        field, {lang: {"blank": True} for lang in TextLanguage.values}, attrgetter=fallback_to_original
+    )
+
+
+def some_translation(name: str) -> Q:
+    """A Q that is true when at least one language of ``name`` has text."""
+    condition = Q()
+    for language in TextLanguage.values:
+        condition |= ~Q(**{to_attribute(name, language): ""})
+    return condition
+
+
+def precision_matches(date_field: str, precision_field: str) -> Q:
+    """A month-precise date is the 1st of its month; a year-precise one 1 January."""
+    return (
+        Q(**{f"{date_field}__isnull": True})
+        | Q(**{precision_field: DatePrecision.DAY})
+        | Q(**{precision_field: DatePrecision.MONTH, f"{date_field}__day": 1})
+        | Q(**{precision_field: DatePrecision.YEAR, f"{date_field}__day": 1, f"{date_field}__month": 1})
+    )
+
+
+def language_field() -> models.CharField:
+    return models.CharField(
+        _("original language"),
+        max_length=2,
+        choices=TextLanguage.choices,
+        default=TextLanguage.DE,
+        help_text=_("Language the texts were first written in; missing translations fall back to it."),
+    )
+
+
+def outside_trip(trip) -> str:
+    return _("The date must lie within the trip (%(start)s to %(end)s).") % {
+        "start": trip.start_date,
+        "end": trip.end_date,
+    }
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """Every registry model's rows, narrowed by the one access seam
+    (``agreements.access``, which holds the rules and imports this module)."""
+
+    def restrict(self, viewer: "Viewer", action: str = "view"):
+        """The rows ``viewer`` may ``action`` ("view" or "change")."""
+        from ..access import restrict  # the rules module imports the models
+
+        return restrict(self, viewer, action)
+
+    def visible_to(self, viewer: "Viewer"):
+        return self.restrict(viewer, "view")
+
+    def editable_by(self, viewer: "Viewer"):
+        return self.restrict(viewer, "change")
