@@ -45,6 +45,16 @@ from .resources import AgreementResource, OrganisationResource
 from .services import agreement_parties_check, record_version, stale_write_check, token_create, token_revoke
 
 
+def may_for_request(request, action: str, obj) -> bool:
+    """``access.may`` for the request's viewer, asked once per record and
+    action in a request (a change page asks for every inline and button)."""
+    answers = request.__dict__.setdefault("_registry_may", {})
+    key = (action, obj._meta.label, obj.pk)
+    if key not in answers:
+        answers[key] = access.may(Viewer.for_request(request), action, obj)
+    return answers[key]
+
+
 class ScopedFormfieldsMixin:
     """Choices of related records (and the names of chosen ones) only from what the viewer may see."""
 
@@ -78,7 +88,7 @@ class ScopedAdminMixin(ScopedFormfieldsMixin):
         return access.restrict(super().get_queryset(request), Viewer.for_request(request), access.VIEW)
 
     def _may(self, request, action: str, obj) -> bool:
-        return obj is None or access.may(Viewer.for_request(request), action, obj)
+        return obj is None or may_for_request(request, action, obj)
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self._may(request, access.VIEW, obj)
@@ -187,7 +197,7 @@ class ScopedInlineMixin:
         return access.restrict(super().get_queryset(request), Viewer.for_request(request), access.VIEW)
 
     def _may_edit(self, request, obj):
-        return obj is None or access.may(Viewer.for_request(request), access.CHANGE, obj)
+        return obj is None or may_for_request(request, access.CHANGE, obj)
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._may_edit(request, obj)

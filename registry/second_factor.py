@@ -12,8 +12,14 @@ def second_factor_required(user) -> bool:
 
 
 def second_factor_satisfied(user) -> bool:
-    """Logged in with a code (when the user has a device), or not required to."""
+    """Logged in with a code (when the user has a device), or not required to.
+    Asked by the admin site and the access seam in one request: the answer is
+    kept on the request's user object."""
     verified = getattr(user, "is_verified", None)
     if verified is not None and verified():
         return True
-    return not user_has_device(user) and not second_factor_required(user)
+    satisfied = getattr(user, "_second_factor_satisfied", None)
+    if satisfied is None:
+        satisfied = not user_has_device(user) and not second_factor_required(user)
+        user._second_factor_satisfied = satisfied
+    return satisfied

@@ -109,3 +109,25 @@ def test_a_registry_admin_reverts_to_an_earlier_version(cast, role_clients, mode
     assert response.status_code == 302
     assert getattr(model.objects.get(pk=record.pk), field) == original
     assert record.history.first().history_user.username == "registrar"
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "queries"),
+    [
+        ("editor_a", "change", 37),
+        ("editor_b", "change", 28),
+        ("registry_admin", "change", 33),
+        ("editor_a", "index", 13),
+        ("registry_admin", "index", 12),
+    ],
+)
+def test_the_access_seam_asks_each_question_once_per_request(
+    cast, role_clients, django_assert_num_queries, role, page, queries
+):
+    # The viewer is resolved once and each record's edit rule asked once per
+    # request, however many inlines, buttons and permission checks ask.
+    url = {"change": f"/admin/agreements/agreement/{cast.public_a.pk}/change/", "index": "/admin/"}[page]
+    client = role_clients[role]
+    client.get(url)  # the session's first request writes it
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
