@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from .factories import AgreementFactory
+from .helpers import logged_in, staff_user
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +138,6 @@ def cast(db):
         SignatoryFactory,
         SigningEventFactory,
         TopicFactory,
-        UserFactory,
     )
 
     org_a = OrganisationFactory(slug="org-a", name="Alpha Cluster", short_name="ALPHA", country="DE")
@@ -174,10 +174,10 @@ def cast(db):
     hidden_doc_a = AgreementDocumentFactory(agreement=hidden_a, title="Quux annex of the draft", is_public=True)
 
     users = {
-        "editor_a": _staff("editor-a", "organisation editor", [org_a]),
-        "editor_b": _staff("editor-b", "organisation editor", [org_b]),
-        "registry_admin": _staff("registrar", "registry admin"),
-        "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
+        "editor_a": staff_user("editor-a", group="organisation editor", organisations=[org_a]),
+        "editor_b": staff_user("editor-b", group="organisation editor", organisations=[org_b]),
+        "registry_admin": staff_user("registrar", group="registry admin"),
+        "superuser": staff_user("root", superuser=True),
     }
     keys = {
         "partner_a": token_create(name="Partner A", organisation=org_a)[1],
@@ -189,18 +189,6 @@ def cast(db):
     )  # fmt: skip
 
 
-def _staff(username, group, organisations=()):
-    from django.contrib.auth.models import Group
-
-    from .factories import UserFactory
-
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    for organisation in organisations:
-        organisation.members.add(user)
-    return user
-
-
 @pytest.fixture
 def role_clients(cast):
     """One test client per role (the token roles send their token; staff roles are logged in)."""
@@ -210,7 +198,5 @@ def role_clients(cast):
     for role in ("partner_a", "partner_b"):
         result[role] = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Token {cast.keys[role]}")
     for role in ("editor_a", "editor_b", "registry_admin", "superuser"):
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(cast.users[role])
-        result[role] = client
+        result[role] = logged_in(cast.users[role])
     return result

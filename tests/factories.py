@@ -171,18 +171,3 @@ class SignatoryFactory(factory.django.DjangoModelFactory):
     agreement = factory.SubFactory(AgreementFactory)
     person = factory.SubFactory(PersonFactory)
     organisation = factory.LazyAttribute(lambda s: s.agreement.parties.first().organisation)
-
-
-def staff_client(username: str, group: str, organisations=()):
-    """A logged-in test client of a staff user in ``group`` ("organisation
-    editor" or "registry admin"), member of ``organisations``."""
-    from django.contrib.auth.models import Group
-    from django.test import Client
-
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    for organisation in organisations:
-        organisation.members.add(user)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client

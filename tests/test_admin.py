@@ -32,6 +32,7 @@ from .factories import (
     SigningEventFactory,
     TopicFactory,
 )
+from .helpers import agreement_form, organisation_form, parties
 
 pytestmark = pytest.mark.django_db
 
@@ -140,26 +141,6 @@ def test_publish_and_unpublish_actions_record_history(admin_client, admin_user):
     assert Agreement.objects.filter(pk__in=ids, is_public=False).count() == 2
 
 
-def organisation_form(organisation, **changes):
-    data = {
-        "name": organisation.name,
-        "short_name": organisation.short_name,
-        "slug": organisation.slug,
-        "kind": organisation.kind,
-        "parent": "",
-        "country": organisation.country.code,
-        "region": "",
-        "city": "",
-        "website": "",
-        "description_de": organisation.description_de,
-        "description_en": organisation.description_en,
-        "description_pl": "",
-        "language": "de",
-    }
-    data.update(changes)
-    return data
-
-
 def test_edit_is_recorded_in_history_with_the_user(admin_client, admin_user):
     organisation = OrganisationFactory(name="Old name")
     response = admin_client.post(
@@ -180,53 +161,6 @@ def test_form_reports_database_constraints(admin_client):
     response = admin_client.post(url(Organisation, "change", other.pk), organisation_form(other, slug="amz"))
     assert response.status_code == 200
     assert "An organisation with this slug already exists." in response.content.decode()
-
-
-def agreement_form(**overrides):
-    data = {
-        "slug": "new-agreement",
-        "kind": "cooperation_agreement",
-        "status": "signed",
-        "language": "de",
-        "title_de": "Neue Vereinbarung",
-        "title_en": "",
-        "title_pl": "",
-        "summary_de": "",
-        "summary_en": "",
-        "summary_pl": "",
-        "objectives_de": "",
-        "objectives_en": "",
-        "objectives_pl": "",
-        "signed_on": "2021-10-07",
-        "signed_on_precision": "day",
-        "signing_event": "",
-        "valid_from": "",
-        "valid_until": "",
-    }
-    for prefix in ("parties", "signatories", "documents", "sources", "expiry_reminders"):
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    data.update(overrides)
-    return data
-
-
-def parties(*organisations):
-    data = {"parties-TOTAL_FORMS": str(len(organisations))}
-    for index, organisation in enumerate(organisations):
-        data.update(
-            {
-                f"parties-{index}-organisation": organisation.pk,
-                f"parties-{index}-role": "party",
-                f"parties-{index}-position": index,
-            }
-        )
-    return data
 
 
 def test_signed_agreement_needs_two_distinct_parties_in_the_admin(admin_client):

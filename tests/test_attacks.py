@@ -21,7 +21,6 @@ from agreements.filtersets import (
 from agreements.models import Agreement, Organisation
 from agreements.services import token_create
 
-from .api.conftest import WRITE_PERMS, staff_user
 from .factories import (
     AgreementFactory,
     AgreementSourceFactory,
@@ -33,6 +32,7 @@ from .factories import (
     SigningEventFactory,
     TopicFactory,
 )
+from .helpers import WRITE_PERMS, staff_user
 
 pytestmark = pytest.mark.django_db
 

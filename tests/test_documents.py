@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 from agreements.models import Agreement, AgreementDocument
 from agreements.services import token_create
 
-from .factories import AgreementDocumentFactory, AgreementFactory, OrganisationFactory, staff_client
+from .factories import AgreementDocumentFactory, AgreementFactory, OrganisationFactory
+from .helpers import staff_client
 
 pytestmark = pytest.mark.django_db
 

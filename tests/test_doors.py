@@ -10,7 +10,6 @@ matrix against a hidden record of organisation A and a public record of A.
 """
 
 import json
-from html.parser import HTMLParser
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -24,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from agreements import admin_lifecycle
 
 from .conftest import ROLES, SEES_HIDDEN_OF_A
+from .helpers import FormReader, body
 
 pytestmark = pytest.mark.django_db
 
@@ -304,65 +304,6 @@ def snapshot() -> dict:
         rows = model._base_manager.order_by("pk").values()
         state[model._meta.label_lower] = [{k: v for k, v in row.items() if k not in VOLATILE} for row in rows]
     return state
-
-
-def body(response) -> str:
-    # Reading a streamed answer to its end closes it (as the test client
-    # does for the others; closing again would end the test's transaction).
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode("utf-8", errors="replace")
-
-
-class FormReader(HTMLParser):
-    """The fields of the largest POST form of a page, as a browser would send them."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms, self._form, self._select, self._textarea = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
-            self._form = {}
-            self.forms.append(self._form)
-        if self._form is None or ("name" not in attrs and tag != "option"):
-            return
-        name = attrs.get("name")
-        if tag == "input":
-            kind = (attrs.get("type") or "text").lower()
-            if (kind in {"checkbox", "radio"} and "checked" not in attrs) or kind in {"file", "submit", "button"}:
-                return
-            self._form.setdefault(name, []).append(attrs.get("value") or ("on" if kind == "checkbox" else ""))
-        elif tag == "textarea":
-            self._textarea = name
-            self._form.setdefault(name, []).append("")
-        elif tag == "select":
-            self._select = (name, "multiple" in attrs, [])
-        elif tag == "option" and self._select is not None:
-            self._select[2].append((attrs.get("value", ""), "selected" in attrs))
-
-    def handle_data(self, data):
-        if self._textarea:
-            self._form[self._textarea][-1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            name, multiple, options = self._select
-            chosen = [value for value, selected in options if selected]
-            if not chosen and not multiple and options:
-                chosen = [options[0][0]]
-            self._form.setdefault(name, []).extend(chosen)
-            self._select = None
-        elif tag == "form":
-            self._form = None
-
-    @classmethod
-    def read(cls, html: str) -> dict:
-        reader = cls()
-        reader.feed(html)
-        return max(reader.forms, key=len, default={})
 
 
 CHANGED = "Changed through a side door"

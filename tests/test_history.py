@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from agreements.models import Agreement, AgreementParty, ApiToken
 
-from .api.conftest import WRITE_PERMS, staff_user
 from .factories import AgreementFactory, OrganisationFactory, TopicFactory
+from .helpers import WRITE_PERMS, staff_user
 
 pytestmark = pytest.mark.django_db
 

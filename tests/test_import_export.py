@@ -15,7 +15,8 @@ from django.utils.html import escape
 from agreements.models import Agreement, AgreementParty, Organisation, Topic
 from agreements.resources import AgreementResource, OrganisationResource
 
-from .factories import AgreementFactory, OrganisationFactory, TopicFactory, staff_client
+from .factories import AgreementFactory, OrganisationFactory, TopicFactory
+from .helpers import staff_client
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from agreements.models import Agreement, Organisation
 
 from .factories import AgreementFactory, OrganisationFactory, PersonFactory, UserFactory
+from .helpers import agreement_form, logged_in, organisation_form, parties, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -31,27 +32,14 @@ def world():
     }
 
 
-def user_with_role(username, group, organisations=()):
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    for organisation in organisations:
-        organisation.members.add(user)
-    return user
-
-
 @pytest.fixture
 def clients(world):
     users = {
-        "editor_a": user_with_role("editor-a", "organisation editor", [world["org_a"]]),
-        "editor_b": user_with_role("editor-b", "organisation editor", [world["org_b"]]),
-        "registry_admin": user_with_role("registrar", "registry admin"),
+        "editor_a": staff_user("editor-a", group="organisation editor", organisations=[world["org_a"]]),
+        "editor_b": staff_user("editor-b", group="organisation editor", organisations=[world["org_b"]]),
+        "registry_admin": staff_user("registrar", group="registry admin"),
     }
-    result = {}
-    for name, user in users.items():
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        result[name] = client
-    return result
+    return {name: logged_in(user) for name, user in users.items()}
 
 
 SEES = {
@@ -103,7 +91,6 @@ def test_autocomplete_leaks_nothing(clients):
 
 
 def test_editor_creates_agreements_only_with_an_own_party(clients, world):
-    from .test_admin import agreement_form, parties
 
     outsider, other = OrganisationFactory(), OrganisationFactory()
     response = clients["editor_a"].post(
@@ -147,13 +134,11 @@ def test_people_are_personal_data_in_the_admin_too(clients, world):
 
 
 def test_membership_changes_are_in_the_history(world):
-    from django.test import Client
 
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     editor = UserFactory(username="new-editor", is_staff=True)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(admin)
-    from .test_admin import organisation_form
 
     response = client.post(
         f"/admin/agreements/organisation/{world['org_a'].pk}/change/",
@@ -167,7 +152,7 @@ def test_membership_changes_are_in_the_history(world):
 
 
 def test_api_follows_the_roles(world):
-    editor = user_with_role("api-editor", "organisation editor", [world["org_a"]])
+    editor = staff_user("api-editor", group="organisation editor", organisations=[world["org_a"]])
     api = APIClient()
     api.force_authenticate(editor)
     listed = {a["slug"] for a in api.get("/api/v1/agreements/").json()["results"]}

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agreements.models import Agreement, Organisation, Person, Topic
 
-from .test_doors import FormReader, body
+from .helpers import FormReader, body
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ API client per caller of the permission matrix."""
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from agreements.services import token_create
@@ -17,8 +16,8 @@ from ..factories import (
     SignatoryFactory,
     SigningEventFactory,
     TopicFactory,
-    UserFactory,
 )
+from ..helpers import WRITE_PERMS, staff_user, token_client
 
 
 @dataclass
@@ -72,34 +71,13 @@ def world(db):
     return World(org_a, org_b, public, draft_a, hidden_b, public_person, hidden_person)
 
 
-def client_with_token(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
-def staff_user(username, *, perms=(), superuser=False, group=None):
-    user = UserFactory(username=username, is_staff=True, is_superuser=superuser)
-    user.user_permissions.set(Permission.objects.filter(codename__in=perms))
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-WRITE_PERMS = [
-    f"{action}_{model}"
-    for action in ("add", "change", "delete", "view")
-    for model in ("agreement", "organisation", "person", "topic")
-]
-
-
 @pytest.fixture
 def clients(world):
     """anonymous, partner_a, partner_b, staff (no permissions, no role: sees what is public),
     staff_perm (the permissions and the registry admin role), superuser."""
     _, key_a = token_create(name="A", organisation=world.org_a)
     _, key_b = token_create(name="B", organisation=world.org_b)
-    result = {"anonymous": APIClient(), "partner_a": client_with_token(key_a), "partner_b": client_with_token(key_b)}
+    result = {"anonymous": APIClient(), "partner_a": token_client(key_a), "partner_b": token_client(key_b)}
     for name, user in {
         "staff": staff_user("staff"),
         "staff_perm": staff_user("staff-perm", perms=WRITE_PERMS, group="registry admin"),

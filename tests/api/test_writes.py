@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from agreements.models import Agreement, Organisation
 
 from ..factories import AgreementFactory, OrganisationFactory, TopicFactory
-from .conftest import WRITE_PERMS, staff_user
+from ..helpers import WRITE_PERMS, staff_user
 
 pytestmark = pytest.mark.django_db
 
