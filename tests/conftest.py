@@ -88,10 +88,6 @@ def _no_stray_database_sessions(django_db_setup, django_db_blocker):
 # Every text of a hidden record carries a marker word, so a test can tell
 # that a page reveals nothing of it by looking for the words.
 
-ROLES = ("anonymous", "partner_a", "partner_b", "editor_a", "editor_b", "registry_admin")
-# Roles that may see A's hidden records (their texts may appear for these only).
-SEES_HIDDEN_OF_A = {"partner_a", "editor_a", "registry_admin"}
-
 
 @dataclass
 class Cast:

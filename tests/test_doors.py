@@ -22,8 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements import admin_lifecycle
 
-from .conftest import ROLES, SEES_HIDDEN_OF_A
-from .helpers import FormReader, body
+from .helpers import ROLES, SEES_HIDDEN_OF_A, FormReader, body
 
 pytestmark = pytest.mark.django_db
 
