@@ -104,10 +104,16 @@ class Cast:
     public_doc_a: object  # public document of public_a
     internal_doc_a: object  # non-public document of public_a
     hidden_doc_a: object  # document of hidden_a
+    hidden_b: object  # signed, not public; parties B and C
     public_person: object
     hidden_person_a: object  # not public, of organisation A; signatory of public_a, present at the event
     users: dict
     keys: dict
+
+    @property
+    def secrets_of_b(self) -> list[str]:
+        """Texts that only roles in SEES_HIDDEN_OF_B may ever be shown."""
+        return [self.hidden_b.title_en, self.hidden_b.summary_en]
 
     @property
     def secrets(self) -> list[str]:
@@ -157,6 +163,7 @@ def cast(db):
         slug="hidden-a",
         parties=[org_a, org_far],
         topics=[topic],
+        signing_event=event,
         title_en="Xyzzy draft of Alpha",
         summary_en="Plugh hydrogen plans",
     )
@@ -168,11 +175,20 @@ def cast(db):
     public_doc_a = AgreementDocumentFactory(agreement=public_a, title="Public scan", is_public=True)
     internal_doc_a = AgreementDocumentFactory(agreement=public_a, title="Frobozz internal annex", is_public=False)
     hidden_doc_a = AgreementDocumentFactory(agreement=hidden_a, title="Quux annex of the draft", is_public=True)
+    hidden_b = AgreementFactory(
+        slug="hidden-b",
+        signed=True,
+        is_public=False,
+        parties=[org_b, org_c],
+        title_en="Private pact of Beta",
+        summary_en="Confidential plans",
+    )
 
     users = {
         "editor_a": staff_user("editor-a", group="organisation editor", organisations=[org_a]),
         "editor_b": staff_user("editor-b", group="organisation editor", organisations=[org_b]),
         "registry_admin": staff_user("registrar", group="registry admin"),
+        "staff": staff_user("staff"),  # staff without a role: sees what is public
         "superuser": staff_user("root", superuser=True),
     }
     keys = {
@@ -181,7 +197,7 @@ def cast(db):
     }
     return Cast(
         org_a, org_b, org_c, org_far, topic, trip, event, programme_item, public_a, hidden_a,
-        public_doc_a, internal_doc_a, hidden_doc_a, public_person, hidden_person_a, users, keys,
+        public_doc_a, internal_doc_a, hidden_doc_a, hidden_b, public_person, hidden_person_a, users, keys,
     )  # fmt: skip
 
 
@@ -193,6 +209,6 @@ def role_clients(cast):
     result = {"anonymous": Client(HTTP_ACCEPT_LANGUAGE="en")}
     for role in ("partner_a", "partner_b"):
         result[role] = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Token {cast.keys[role]}")
-    for role in ("editor_a", "editor_b", "registry_admin", "superuser"):
+    for role in ("editor_a", "editor_b", "registry_admin", "staff", "superuser"):
         result[role] = logged_in(cast.users[role])
     return result

@@ -9,9 +9,10 @@ from rest_framework.test import APIClient
 from .factories import UserFactory
 
 # The roles of the permission matrix (clients: the ``role_clients`` fixture).
-ROLES = ("anonymous", "partner_a", "partner_b", "editor_a", "editor_b", "registry_admin")
+ROLES = ("anonymous", "partner_a", "partner_b", "editor_a", "editor_b", "staff", "registry_admin")
 # Roles that may see A's hidden records (their texts may appear for these only).
 SEES_HIDDEN_OF_A = {"partner_a", "editor_a", "registry_admin"}
+SEES_HIDDEN_OF_B = {"partner_b", "editor_b", "registry_admin"}
 
 # The model permissions of registry staff who write through the API.
 WRITE_PERMS = [

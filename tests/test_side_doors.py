@@ -81,9 +81,11 @@ def test_the_admin_index_counts_and_lists_only_what_the_viewer_may_see(cast, rol
 
     assert cast.hidden_a.title_en not in editor_b
     assert '<th scope="row">Draft</th><td>0</td>' in editor_b
-    assert '<th scope="row">Signed</th><td>1</td>' in editor_b
+    assert '<th scope="row">Signed</th><td>2</td>' in editor_b  # A's public one and B's own
     assert cast.hidden_a.title_en in editor_a
+    assert cast.hidden_b.title_en not in editor_a
     assert '<th scope="row">Draft</th><td>1</td>' in editor_a
+    assert '<th scope="row">Signed</th><td>1</td>' in editor_a
 
 
 def test_changelist_filters_offer_only_what_the_viewer_may_see(cast, role_clients):
