@@ -28,7 +28,7 @@ COLUMNS = [
 
 
 def _rows(request, queryset):
-    for agreement in queryset.for_listing().iterator(chunk_size=CHUNK):
+    for agreement in queryset.iterator(chunk_size=CHUNK):
         parties = [party.organisation for party in agreement.parties.all()]
         yield {
             "slug": agreement.slug,
@@ -47,6 +47,17 @@ def _rows(request, queryset):
         }
 
 
+def _checked(request):
+    """The filtered public list with its SQL built (not run) before the first
+    byte is sent, so a parameter that cannot be used is a 400, never a 200
+    whose body ends early."""
+    queryset, errors = filtered_agreements(request)
+    if not errors:
+        queryset = queryset.for_listing()
+        queryset.query.get_compiler(using=queryset.db).as_sql()
+    return queryset, errors
+
+
 def _bad_request(errors):
     return JsonResponse({"error": _("Some filters could not be used."), "parameters": errors}, status=400)
 
@@ -57,7 +68,7 @@ class _Echo:
 
 
 def agreements_csv(request):
-    queryset, errors = filtered_agreements(request)
+    queryset, errors = _checked(request)
     if errors:
         return _bad_request(errors)
     writer = csv.writer(_Echo())
@@ -74,7 +85,7 @@ def agreements_csv(request):
 
 
 def agreements_json(request):
-    queryset, errors = filtered_agreements(request)
+    queryset, errors = _checked(request)
     if errors:
         return _bad_request(errors)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_filters.fields import BaseCSVField
 
 from .choices import AgreementKind, AgreementStatus, OrganisationKind
 from .models import (
@@ -90,8 +91,20 @@ def active_language() -> str:
     return (get_language() or "de").split("-")[0]
 
 
+class OrderingCSVField(BaseCSVField):
+    """A comma-separated list of orderings in which every item names one:
+    ``title,`` or ``,`` is a 400 naming ``ordering``, never an empty sort key."""
+
+    def clean(self, value):
+        if value and any(item in self.empty_values for item in value):
+            raise ValidationError(_("An ordering is missing between the commas."), code="empty_item")
+        return super().clean(value)
+
+
 class TranslatedOrderingFilter(django_filters.OrderingFilter):
     """Ordering on a whitelist; ``title``/``name`` sort by the active language."""
+
+    base_field_class = OrderingCSVField
 
     def __init__(self, *args, translated=(), tiebreaker="id", **kwargs):
         self.translated = set(translated)

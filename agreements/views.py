@@ -135,7 +135,7 @@ def _filter_choices() -> dict:
     trips and years that published agreements have. Scanning for them costs
     more than the rest of the page, so they are cached, keyed by the data's
     version and the language."""
-    key = f"list-choices:v3:{get_language()}:{DataVersion.current()}"
+    key = f"list-choices:v4:{get_language()}:{DataVersion.current()}"
     choices = cache.get(key)
     if choices is None:
         published = published_agreements()
@@ -163,7 +163,9 @@ def _query_without(request, name):
 
 
 def _party_countries():
-    codes = Organisation.objects.filter(public_agreements_with_party()).values_list("country", flat=True).distinct()
+    # order_by(): DISTINCT would otherwise include Meta.ordering's name and list a country once per organisation.
+    parties = Organisation.objects.filter(public_agreements_with_party()).order_by()
+    codes = parties.values_list("country", flat=True).distinct()
     return sorted(((code, countries.name(code)) for code in codes), key=lambda item: item[1])
 
 

@@ -133,3 +133,15 @@ def test_the_access_seam_asks_each_question_once_per_request(
     client.get(url)  # the session's first request writes it
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_the_index_overview_rows_add_up_to_the_total(cast, role_clients):
+    cast.public_a.valid_until = cast.public_a.signed_on  # long past: expired
+    cast.public_a.save()
+
+    page = overview(role_clients["registry_admin"])
+
+    assert '<th scope="row">Signed</th><td>2</td>' in page
+    assert '<tr class="part"><th scope="row">– of which expired</th><td>1</td></tr>' in page
+    assert '<th scope="row">Draft</th><td>1</td>' in page
+    assert '<tfoot><tr><th scope="row">Total</th><td>3</td></tr></tfoot>' in page

@@ -3,6 +3,7 @@ import datetime
 from django import template
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
 from agreements.access import Viewer
@@ -28,9 +29,15 @@ def registry_overview(context):
     history = get_history_model_for_model(Agreement).objects.all()
     if not viewer.sees_everything:  # administrators also see the history of deleted agreements
         history = history.filter(id__in=agreements.values("pk"))
+    # Rows that add up to the total; "expired" is a part of "signed", shown as such.
+    by_status = []
+    for value, label in AgreementStatus.choices:
+        by_status.append((label, counts.get(value, 0), False))
+        if value == AgreementStatus.SIGNED:
+            by_status.append((_("of which expired"), agreements.filter(expired_on(today)).count(), True))
     return {
-        "by_status": [(label, counts.get(value, 0)) for value, label in AgreementStatus.choices],
-        "expired": agreements.filter(expired_on(today)).count(),
+        "by_status": by_status,
+        "total": sum(counts.values()),
         "expiring": list(expiring),
         "latest": list(history.select_related("history_user").order_by("-history_date")[:10]),
     }
