@@ -282,7 +282,8 @@ def may_change(role: str, url: str, label: str | None, record) -> bool:
     """The edit rule, written out for the cast: registry administrators change
     everything; editor A its organisation's agreements, their documents and its
     profile; every staff user their own second factor; nobody else anything."""
-    if role == "registry_admin" or (role.startswith("editor") and url == reverse("admin:two_factor")):
+    own_second_factor = role in {"editor_a", "editor_b", "staff"} and url == reverse("admin:two_factor")
+    if role == "registry_admin" or own_second_factor:
         return True
     if role != "editor_a" or record is None:
         return False
