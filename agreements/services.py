@@ -148,6 +148,54 @@ def agreement_parties_set(*, agreement: Agreement, parties: list[tuple[Organisat
             party.save()
 
 
+def agreement_status_kept_check(*, stored: str | None, status: str) -> None:
+    """A write of an existing agreement's record keeps its status: the status
+    moves only through the lifecycle services (the admin's buttons, the API's steps)."""
+    if stored is not None and status != stored:
+        raise ValidationError(
+            {
+                "status": _(
+                    "The status changes only through the lifecycle actions "
+                    "(POST …/negotiate/, …/draft/, …/sign/, …/terminate/)."
+                )
+            },
+            code="lifecycle",
+        )
+
+
+@transaction.atomic
+def agreement_save(
+    *,
+    agreement: Agreement,
+    user: AbstractBaseUser | None = None,
+    viewer: "Viewer | None" = None,
+    topics: list | None = None,
+    parties: list[tuple[Organisation, str]] | None = None,
+) -> Agreement:
+    """Create an agreement or change its record, with every rule that applies:
+    the status is kept (``agreement_status_kept_check``), the party rule on the
+    parties given or stored, the model's validation; saved with its history
+    (the acting user), then its topics and parties."""
+    if agreement.pk is not None:
+        stored = locked_for_update(Agreement.objects).filter(pk=agreement.pk).values_list("status", flat=True).first()
+        agreement_status_kept_check(stored=stored, status=agreement.status)
+    if parties is not None:
+        organisation_ids = [organisation.pk for organisation, _role in parties]
+    elif agreement.pk is not None:
+        organisation_ids = list(agreement.parties.values_list("organisation_id", flat=True))
+    else:
+        organisation_ids = []
+    agreement_parties_check(status=agreement.status, organisation_ids=organisation_ids, viewer=viewer)
+    agreement.full_clean()
+    agreement._history_user = user
+    agreement.save()
+    if topics is not None:
+        agreement.topics.set(topics)
+    if parties is not None:
+        agreement_parties_set(agreement=agreement, parties=parties)
+    return agreement
+
+
 def agreement_status_change_check(*, current: str, target: str) -> None:
     """An existing agreement's status changes only along the lifecycle
     (a new one may be created in any state its other rules allow)."""

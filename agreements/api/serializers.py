@@ -7,16 +7,14 @@ import functools
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.urls import get_script_prefix
 from django.urls import reverse as django_reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from agreements.access import Viewer
-from agreements.choices import AgreementStatus, DatePrecision, PartyRole
+from agreements.choices import DatePrecision, PartyRole
 from agreements.models import (
     ORGANISATION_PROFILE_FIELDS,
     Agreement,
@@ -27,7 +25,7 @@ from agreements.models import (
     SigningEvent,
     Topic,
 )
-from agreements.services import agreement_parties_check, agreement_parties_set
+from agreements.services import agreement_save, agreement_status_kept_check
 
 
 class SlugRelatedField(serializers.SlugRelatedField):
@@ -291,55 +289,39 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
         extra_kwargs = {"slug": {"validators": []}}
 
     def validate(self, attrs):
-        stored_status = self.instance.status if self.instance is not None else None
-        if stored_status is not None and attrs.get("status", stored_status) != stored_status:
-            # The status of a record moves only through the lifecycle actions.
-            raise serializers.ValidationError(
-                {
-                    "status": _(
-                        "The status changes only through the lifecycle actions "
-                        "(POST …/negotiate/, …/draft/, …/sign/, …/terminate/)."
-                    )
-                }
-            )
-        attrs = super().validate(attrs)
-        status = attrs.get("status", stored_status or AgreementStatus.DRAFT)
-        parties = attrs.get("parties")
-        if parties is not None:
-            organisation_ids = [p["organisation"].pk for p in parties]
-        else:
-            organisation_ids = (
-                list(self.instance.parties.values_list("organisation_id", flat=True)) if self.instance else []
-            )
+        # Before the model's clean(), which would report a changed status by its other fields.
+        stored = self.instance.status if self.instance is not None else None
         try:
-            agreement_parties_check(
-                status=status, organisation_ids=organisation_ids, viewer=Viewer.for_request(self.context["request"])
-            )
+            agreement_status_kept_check(stored=stored, status=attrs.get("status", stored))
         except DjangoValidationError as exc:
             raise serializers.ValidationError(get_error_detail(exc)) from exc
-        return attrs
+        return super().validate(attrs)
 
-    @transaction.atomic
     def create(self, validated_data):
         return self._save(Agreement(), validated_data)
 
-    @transaction.atomic
     def update(self, instance, validated_data):
         return self._save(instance, validated_data)
 
     def _save(self, agreement, data):
+        """Through the one write path (``services.agreement_save``)."""
         topics = data.pop("topics", None)
         parties = data.pop("parties", None)
         for name, value in data.items():
             setattr(agreement, name, value)
-        agreement.save()
-        if topics is not None:
-            agreement.topics.set(topics)
-        if parties is not None:
-            agreement_parties_set(
-                agreement=agreement, parties=[(p["organisation"], p.get("role", PartyRole.PARTY)) for p in parties]
+        request = self.context["request"]
+        try:
+            return agreement_save(
+                agreement=agreement,
+                user=request.user,
+                viewer=Viewer.for_request(request),
+                topics=topics,
+                parties=None
+                if parties is None
+                else [(p["organisation"], p.get("role", PartyRole.PARTY)) for p in parties],
             )
-        return agreement
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
 
     def to_representation(self, instance):
         # Answer with the reading form, loaded the way the list loads it.
