@@ -50,8 +50,10 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
 
 
 class RequestSizeLimitMiddleware:
-    """Refuse a request body above REQUEST_BODY_MAX_BYTES with 413 before any
-    of it is read (the largest legitimate body is a document upload)."""
+    """Refuse a request body over its limit with 413 before any of it is read:
+    REQUEST_BODY_MAX_BYTES for a multipart upload (the largest legitimate body
+    is a document), DATA_UPLOAD_MAX_MEMORY_SIZE for every other body (JSON,
+    form data), which parsers such as DRF's read whole into memory."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -61,7 +63,8 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.REQUEST_BODY_MAX_BYTES:
+        upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        if length > (settings.REQUEST_BODY_MAX_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE):
             message = _("The request is too large.")
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)

@@ -2,13 +2,17 @@
 visitor's language, never a traceback), bounded request bodies, 503 for an
 unreachable database or a cancelled query."""
 
+import json
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import path
+
+from agreements.models import Agreement
 
 from .factories import UserFactory
 
@@ -165,15 +169,29 @@ def test_csrf_failure_is_our_page():
     assert "The form could not be verified" in response.content.decode()
 
 
-@override_settings(REQUEST_BODY_MAX_BYTES=1000)
+@override_settings(REQUEST_BODY_MAX_BYTES=4000, DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
 def test_an_oversized_body_is_refused_before_it_is_read(client):
+    # JSON and form data are held to the data limit (parsers read them whole) ...
     response = client.generic(
-        "POST", "/api/v1/agreements/", b"x" * 10, content_type="application/json", CONTENT_LENGTH="5000"
+        "POST", "/api/v1/agreements/", b"x" * 10, content_type="application/json", CONTENT_LENGTH="2000"
     )
     assert response.status_code == 413
     assert response.json() == {"detail": "The request is too large."}
-    response = client.generic("POST", "/admin/login/", b"x" * 10, CONTENT_LENGTH="5000")
+    response = client.generic("POST", "/admin/login/", b"x" * 10, CONTENT_LENGTH="2000")
     assert response.status_code == 413
+    # ... an upload to the document limit.
+    assert client.post("/admin/login/", {"file": SimpleUploadedFile("a.pdf", b"x" * 2000)}).status_code != 413
+    assert client.post("/admin/login/", {"file": SimpleUploadedFile("a.pdf", b"x" * 5000)}).status_code == 413
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_staff_json_body_over_the_data_limit_is_refused_and_writes_nothing(cast, role_clients):
+    body = json.dumps({"slug": "big", "title_en": "x" * 2000, "parties": [{"organisation": "org-a"}]})
+
+    response = role_clients["registry_admin"].post("/api/v1/agreements/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert not Agreement.objects.filter(slug="big").exists()
 
 
 def test_search_input_length_is_limited(client):
