@@ -485,7 +485,16 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         (_("Objectives"), {"fields": Agreement.objectives.fields}),
         (
             _("Signing and validity"),
-            {"fields": ["signed_on", "signed_on_precision", "signing_event", "valid_from", "valid_until"]},
+            {
+                "fields": [
+                    "signed_on",
+                    "signed_on_precision",
+                    "signing_event",
+                    "valid_from",
+                    "valid_until",
+                    "indefinite",
+                ]
+            },
         ),
         (_("Topics"), {"fields": ["topics"]}),
         (

@@ -111,6 +111,17 @@ class DatePrecision(models.TextChoices):
             return value.replace(day=1)
         return value
 
+    def iso(self, value: datetime.date | None) -> str:
+        """ISO 8601 with only what is known: 2026-03-17, 2026-03 or 2026 (the
+        reduced forms schema.org and most data tools accept)."""
+        if value is None:
+            return ""
+        if self == DatePrecision.YEAR:
+            return f"{value.year:04d}"
+        if self == DatePrecision.MONTH:
+            return f"{value.year:04d}-{value.month:02d}"
+        return value.isoformat()
+
     def format(self, value: datetime.date | None) -> str:
         """Format a date in the active language, showing only what is known."""
         if value is None:

@@ -166,6 +166,7 @@ class AgreementResource(RegistryResource):
             "signing_event",
             "valid_from",
             "valid_until",
+            "indefinite",
             "notice_period_days",
             "predecessor",
             "succession",

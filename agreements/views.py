@@ -182,7 +182,7 @@ def agreement_detail(request, slug):
         "@type": "CreativeWork",
         "name": agreement.title,
         "description": agreement.summary,
-        "dateCreated": agreement.signed_on,
+        "dateCreated": agreement.signed_on_iso or None,
         "url": request.build_absolute_uri(agreement.get_absolute_url()),
         "inLanguage": agreement.language,
         "about": [topic.name for topic in agreement.topics.all()],

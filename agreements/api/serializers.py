@@ -208,6 +208,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "trip",
             "valid_from",
             "valid_until",
+            "indefinite",
             "documents",
             "sources",
             "is_public",
@@ -282,6 +283,7 @@ class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "signing_event",
             "valid_from",
             "valid_until",
+            "indefinite",
             "topics",
             "parties",
         ]

@@ -9,7 +9,7 @@ from django.db import connection, models
 from django.db.models import F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -142,7 +142,15 @@ class Agreement(TimeStampedModel):
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(
-        _("valid until"), null=True, blank=True, help_text=_("Leave empty for an agreement of indefinite duration.")
+        _("valid until"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when no source states the end."),
+    )
+    indefinite = models.BooleanField(
+        _("of indefinite duration"),
+        default=False,
+        help_text=_("Only when a source says there is no end date (an empty end is otherwise “not stated”)."),
     )
     is_public = models.BooleanField(
         _("public"), default=False, help_text=_("Public agreements appear on the public site once signed.")
@@ -220,6 +228,11 @@ class Agreement(TimeStampedModel):
                 violation_error_message=_("“Valid until” cannot be before “valid from”."),
             ),
             models.CheckConstraint(
+                condition=Q(indefinite=False) | Q(valid_until__isnull=True),
+                name="agreement_indefinite_has_no_end",
+                violation_error_message=_("An agreement of indefinite duration has no “valid until” date."),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status__in=AgreementStatus.concluded())
                 | Q(signed_on__isnull=False)
                 | Q(signing_event__isnull=False),
@@ -274,6 +287,21 @@ class Agreement(TimeStampedModel):
         if self.signed_on is None and self.signing_event_id:
             return self.signing_event.date_display
         return DatePrecision(self.signed_on_precision).format(self.signed_on)
+
+    @property
+    def term_display(self) -> str:
+        """The validity as the record knows it: an end date, "indefinitely"
+        (stated), or "end not stated" (unknown, never shown as indefinite)."""
+        if self.valid_until:
+            return _("until %(date)s") % {"date": formats.date_format(self.valid_until, "DATE_FORMAT")}
+        return _("indefinitely") if self.indefinite else _("end not stated")
+
+    @property
+    def signed_on_iso(self) -> str:
+        """The signing date in ISO 8601 with only what is known (2026-03 for "March 2026")."""
+        if self.signed_on is None and self.signing_event_id:
+            return DatePrecision(self.signing_event.date_precision).iso(self.signing_event.date)
+        return DatePrecision(self.signed_on_precision).iso(self.signed_on)
 
     @property
     def is_published(self) -> bool:
