@@ -91,6 +91,12 @@ def active_language() -> str:
     return (get_language() or "de").split("-")[0]
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A whole year: 2021.5 is a 400 naming the parameter, not 2021."""
+
+    field_class = forms.IntegerField
+
+
 class OrderingCSVField(BaseCSVField):
     """A comma-separated list of orderings in which every item names one:
     ``title,`` or ``,`` is a 400 naming ``ordering``, never an empty sort key."""
@@ -178,8 +184,11 @@ class AgreementFilterSet(django_filters.FilterSet):
         field_name="signing_event__trip",
         label=_("Delegation trip slug"),
     )
-    year = django_filters.NumberFilter(
-        field_name="signed_on__year", min_value=1900, max_value=2200, label=_("Year of signing")
+    year = YearFilter(
+        field_name="signed_on__year",
+        min_value=1900,
+        max_value=2200,
+        label=_("Year of signing"),
     )
     signed_after = django_filters.DateFilter(
         field_name="signed_on", lookup_expr="gte", label=_("Signed on or after (YYYY-MM-DD)")

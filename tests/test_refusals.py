@@ -67,3 +67,46 @@ def test_the_public_country_filter_lists_each_country_once(cast, client):
     page = client.get("/en/agreements/").content.decode()
 
     assert page.count('<option value="DE"') == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "value"),
+    [
+        ("/api/v1/agreements/public-a/", "is_public", 0),
+        ("/api/v1/agreements/public-a/", "title_pl", 0),
+        ("/api/v1/organisations/org-a/", "name", 12),
+        ("/api/v1/topics/software/", "name_pl", 0),
+        ("/api/v1/people/minister/", "is_public", "yes"),
+    ],
+)
+def test_json_writes_are_typed_as_the_schema_says(cast, role_clients, url, field, value):
+    before = role_clients["registry_admin"].get(url).json()
+
+    response = role_clients["registry_admin"].patch(url, json.dumps({field: value}), content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    after = role_clients["registry_admin"].get(url).json()
+    assert {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }
+
+
+@pytest.mark.parametrize("year", ["2021.5", "1e3", "2021,5"])
+def test_a_year_is_a_whole_number(cast, role_clients, year):
+    response = role_clients["anonymous"].get("/api/v1/agreements/", {"year": year})
+
+    assert response.status_code == 400
+    assert "year" in response.json()
+
+
+def test_the_schema_states_page_bounds_and_the_conflict_on_delete(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    listing = schema["paths"]["/api/v1/agreements/"]["get"]["parameters"]
+    bounds = {p["name"]: p["schema"] for p in listing if p["name"] in {"page", "page_size"}}
+    assert bounds == {
+        "page": {"type": "integer", "minimum": 1},
+        "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
+    }
+    for resource in ("agreements", "organisations", "people", "topics"):
+        assert "409" in schema["paths"][f"/api/v1/{resource}/{{slug}}/"]["delete"]["responses"]

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import get_script_prefix
 from django.urls import reverse as django_reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
@@ -234,6 +235,28 @@ class AgreementSerializer(serializers.ModelSerializer):
         return TripSummarySerializer(context=self.context)
 
 
+class StrictJSONTypesMixin:
+    """A JSON write is typed as the schema says: a text field takes a string, a
+    yes/no field ``true`` or ``false`` (DRF alone would store 0 as "0" or
+    False). Form data (the browsable API) keeps DRF's own parsing."""
+
+    def to_internal_value(self, data):
+        request = self.context.get("request")
+        if request is not None and request.content_type.startswith("application/json") and isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+                    errors[name] = [_("Must be true or false.")]
+                elif isinstance(field, serializers.CharField) and not isinstance(value, str):
+                    errors[name] = [_("Must be text.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class ModelCleanMixin:
     """Run the model's own validation (fields, clean(), database constraints)
     before saving, and report its errors per field as a 400."""
@@ -254,12 +277,12 @@ class ModelCleanMixin:
         return {**attrs, **{name: getattr(instance, name) for name in plain}}
 
 
-class PartyWriteSerializer(serializers.Serializer):
+class PartyWriteSerializer(StrictJSONTypesMixin, serializers.Serializer):
     organisation = SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all())
     role = serializers.ChoiceField(choices=AgreementParty._meta.get_field("role").choices, default="party")
 
 
-class AgreementWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class AgreementWriteSerializer(StrictJSONTypesMixin, ModelCleanMixin, serializers.ModelSerializer):
     topics = SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True, required=False)
     signing_event = SlugRelatedField(
         slug_field="slug", queryset=SigningEvent.objects.all(), required=False, allow_null=True
@@ -362,7 +385,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrganisationWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class OrganisationWriteSerializer(StrictJSONTypesMixin, ModelCleanMixin, serializers.ModelSerializer):
     parent = SlugRelatedField(slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True)
 
     class Meta:
@@ -395,7 +418,7 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
 
-class PersonWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class PersonWriteSerializer(StrictJSONTypesMixin, ModelCleanMixin, serializers.ModelSerializer):
     organisation = SlugRelatedField(
         slug_field="slug", queryset=Organisation.objects.all(), required=False, allow_null=True
     )
@@ -419,7 +442,7 @@ class TopicSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "url", "name", "description", "created_at", "updated_at"]
 
 
-class TopicWriteSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class TopicWriteSerializer(StrictJSONTypesMixin, ModelCleanMixin, serializers.ModelSerializer):
     class Meta:
         model = Topic
         fields = ["slug", *Topic.name.fields, *Topic.description.fields, "language"]

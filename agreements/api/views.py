@@ -91,7 +91,13 @@ def crud_schema(read, write=None):
             "create": extend_schema(request=write, responses={201: read, **WRITE_ERRORS}),
             "update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
             "partial_update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
-            "destroy": extend_schema(responses={204: None, **WRITE_ERRORS}),
+            "destroy": extend_schema(
+                responses={
+                    204: None,
+                    **WRITE_ERRORS,
+                    409: OpenApiResponse(description="Other records refer to this one; nothing was deleted."),
+                }
+            ),
         }
     return extend_schema_view(**views)
 
