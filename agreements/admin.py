@@ -459,7 +459,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         ("parties__organisation__country", CountryFilter),
         "signing_event__trip",
     ]
-    date_hierarchy = "signed_on"
+    date_hierarchy = "signed_date"
     search_fields = [
         *Agreement.title.fields,
         "slug",
@@ -540,7 +540,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("parties__organisation")
 
-    @admin.display(description=_("signed"), ordering="signed_on")
+    @admin.display(description=_("signed"), ordering="signed_date")
     def signed(self, obj):
         return obj.signed_on_display or "–"
 

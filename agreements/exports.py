@@ -7,6 +7,7 @@ import json
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from .choices import DatePrecision
 from .views import filtered_agreements
 
 CHUNK = 500
@@ -15,6 +16,8 @@ COLUMNS = [
     "title",
     "kind",
     "status",
+    "signed_date",
+    "signed_date_precision",
     "signed_on",
     "signed_on_precision",
     "parties",
@@ -35,7 +38,10 @@ def _rows(request, queryset):
             "title": agreement.title,
             "kind": agreement.kind,
             "status": agreement.display_status,
-            "signed_on": agreement.signed_on.isoformat() if agreement.signed_on else "",
+            # Dates with only what is known: 2026-03 for "March 2026" (ISO 8601's reduced form).
+            "signed_date": agreement.signed_on_iso,
+            "signed_date_precision": agreement.signed_date_precision,
+            "signed_on": DatePrecision(agreement.signed_on_precision).iso(agreement.signed_on),
             "signed_on_precision": agreement.signed_on_precision,
             "parties": [o.name for o in parties],
             "countries": sorted({o.country.code for o in parties}),

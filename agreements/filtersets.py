@@ -185,23 +185,23 @@ class AgreementFilterSet(django_filters.FilterSet):
         label=_("Delegation trip slug"),
     )
     year = YearFilter(
-        field_name="signed_on__year",
+        field_name="signed_date__year",
         min_value=1900,
         max_value=2200,
         label=_("Year of signing"),
     )
     signed_after = django_filters.DateFilter(
-        field_name="signed_on", lookup_expr="gte", label=_("Signed on or after (YYYY-MM-DD)")
+        field_name="signed_date", lookup_expr="gte", label=_("Signed on or after (YYYY-MM-DD)")
     )
     signed_before = django_filters.DateFilter(
-        field_name="signed_on", lookup_expr="lte", label=_("Signed on or before (YYYY-MM-DD)")
+        field_name="signed_date", lookup_expr="lte", label=_("Signed on or before (YYYY-MM-DD)")
     )
     updated_after = UtcDateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601 date-time)")
     )
     q = text_filter()
     ordering = TranslatedOrderingFilter(
-        fields=[("signed_on", "signed_on"), ("title", "title"), ("updated_at", "updated_at")],
+        fields=[("signed_date", "signed_on"), ("title", "title"), ("updated_at", "updated_at")],
         translated=["title"],
         label=_("Order by"),
     )

@@ -20,6 +20,7 @@ from .access import PUBLIC, Viewer
 from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
 from .models import (
+    NEWEST_FIRST,
     Agreement,
     AgreementDocument,
     AgreementParty,
@@ -98,7 +99,7 @@ def filtered_agreements(request):
         return Agreement.objects.none(), filterset.errors
     queryset = filterset.qs
     if not data.get("ordering") and not data.get("q"):
-        queryset = queryset.order_by("-signed_on", "-id")
+        queryset = queryset.order_by(*NEWEST_FIRST)
     return queryset, {}
 
 
@@ -170,7 +171,7 @@ def _party_countries():
 
 
 def _signing_years():
-    dates = published_agreements().filter(signed_on__isnull=False).dates("signed_on", "year", order="DESC")
+    dates = published_agreements().filter(signed_date__isnull=False).dates("signed_date", "year", order="DESC")
     return [d.year for d in dates]
 
 
@@ -228,7 +229,7 @@ def organisation_detail(request, slug):
     its_agreements = published_agreements().filter(
         Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
     )
-    page = _page(request, its_agreements.order_by("-signed_on", "-id").for_listing())
+    page = _page(request, its_agreements.order_by(*NEWEST_FIRST).for_listing())
     partners = (
         Organisation.objects.filter(
             Exists(AgreementParty.objects.filter(organisation=OuterRef("pk"), agreement__in=its_agreements))
@@ -382,7 +383,7 @@ def topic_list(request):
 @cached_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    page = _page(request, published_agreements().filter(topics=topic).order_by("-signed_on", "-id").for_listing())
+    page = _page(request, published_agreements().filter(topics=topic).order_by(*NEWEST_FIRST).for_listing())
     context = {
         "topic": topic,
         "page": page,

@@ -73,6 +73,8 @@ def test_records_pass_model_validation():
             assert agreement.parties.count() >= 2
             if agreement.is_public:
                 assert agreement.published_at is not None
+        # The effective signing date is what the model's rule (and the database's triggers) make of the row.
+        assert (agreement.signed_date, agreement.signed_date_precision) == agreement.effective_signing_date()
     for model in (SigningEvent, ProgrammeItem, DelegationTrip, Organisation, Person, Topic):
         for obj in model.objects.all():
             obj.full_clean()

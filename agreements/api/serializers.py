@@ -178,7 +178,8 @@ class AgreementSerializer(serializers.ModelSerializer):
     parties = PartySerializer(many=True)
     signatories = SignatorySerializer(many=True, source="visible_signatories")
     signed_on_display = serializers.CharField(
-        help_text="The signing date as far as it is known, in the response language (e.g. 'October 2021')."
+        help_text="The effective signing date (signed_date) as far as it is known, in the response language "
+        "(e.g. 'October 2021')."
     )
     signing_event = SigningEventSummarySerializer(allow_null=True)
     trip = serializers.SerializerMethodField()
@@ -202,6 +203,8 @@ class AgreementSerializer(serializers.ModelSerializer):
             "topics",
             "parties",
             "signatories",
+            "signed_date",
+            "signed_date_precision",
             "signed_on",
             "signed_on_precision",
             "signed_on_display",

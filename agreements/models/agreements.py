@@ -58,6 +58,12 @@ def search_document() -> SearchVector:
 PUBLISHED = Q(is_public=True, status__in=AgreementStatus.concluded())
 
 
+# "Newest first": by the effective signing date, undated drafts last on every
+# database (PostgreSQL would put NULLs first), the latest record first on a tie.
+NEWEST_FIRST = (F("signed_date").desc(nulls_last=True), F("id").desc())
+OLDEST_FIRST = (F("signed_date").asc(nulls_last=True), F("id").asc())
+
+
 def expired_on(day: datetime.date) -> Q:
     """The derived status "expired": signed agreements whose validity ran out before ``day``
     (``Agreement.is_expired`` is the same rule for one record)."""
@@ -140,6 +146,28 @@ class Agreement(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="agreements",
     )
+    # The effective signing date: ``signed_on`` where the record states it,
+    # else the signing event's date, each with its precision. Kept by the
+    # database (triggers of migration 0017, so bulk updates, raw SQL and a
+    # changed event date count too) and by ``save()`` for the instance in hand;
+    # ordering, filters, pages, feeds, exports and JSON-LD read only these.
+    signed_date = models.DateField(
+        _("signing date"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The effective signing date: “signed on” where the record states it, else the signing event’s date "
+            "(the first of the month or year when only that is known)."
+        ),
+    )
+    signed_date_precision = models.CharField(
+        _("precision of the signing date"),
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        editable=False,
+    )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(
         _("valid until"),
@@ -178,18 +206,22 @@ class Agreement(TimeStampedModel):
     )
     # Full-text search document, PostgreSQL only (GIN-indexed by migration 0002).
     search_vector = SearchVectorField(null=True, editable=False)
-    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
+    history = HistoricalRecords(
+        m2m_fields=[topics], excluded_fields=["search_vector", "signed_date", "signed_date_precision"]
+    )
 
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-signed_on", "-id"]
+        ordering = NEWEST_FIRST
         verbose_name = _("agreement")
         verbose_name_plural = _("agreements")
         # What the public sees is a small part of a large table: partial indexes
         # serve its default order, its ETag/count aggregate and the feed's order.
+        # The default order's index (agreement_published_newest on NEWEST_FIRST)
+        # is made by migration 0017 in each database's own terms: SQLite has no
+        # NULLS LAST in an index, and PostgreSQL uses one only if it says so.
         indexes = [
-            models.Index(fields=["-signed_on", "-id"], condition=PUBLISHED, name="agreement_published_newest"),
             models.Index(fields=["updated_at"], condition=PUBLISHED, name="agreement_published_updated"),
             models.Index(fields=["-published_at", "-id"], condition=PUBLISHED, name="agreement_published_feed"),
         ]
@@ -271,6 +303,9 @@ class Agreement(TimeStampedModel):
         return self.title
 
     def save(self, *args, **kwargs):
+        self.signed_date, self.signed_date_precision = self.effective_signing_date()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "signed_date", "signed_date_precision"}
         if self.is_published and self.published_at is None:
             self.published_at = timezone.now()
             if kwargs.get("update_fields") is not None:
@@ -282,11 +317,17 @@ class Agreement(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("agreements:agreement_detail", kwargs={"slug": self.slug})
 
+    def effective_signing_date(self) -> tuple[datetime.date | None, str]:
+        """``signed_on`` where stated, else the signing event's date, with its
+        precision: the rule the database's triggers apply (migration 0017)."""
+        if self.signed_on is None and self.signing_event_id:
+            return self.signing_event.date, self.signing_event.date_precision
+        return self.signed_on, self.signed_on_precision
+
     @property
     def signed_on_display(self) -> str:
-        if self.signed_on is None and self.signing_event_id:
-            return self.signing_event.date_display
-        return DatePrecision(self.signed_on_precision).format(self.signed_on)
+        """The effective signing date in the active language, with only what is known."""
+        return DatePrecision(self.signed_date_precision).format(self.signed_date)
 
     @property
     def term_display(self) -> str:
@@ -298,10 +339,8 @@ class Agreement(TimeStampedModel):
 
     @property
     def signed_on_iso(self) -> str:
-        """The signing date in ISO 8601 with only what is known (2026-03 for "March 2026")."""
-        if self.signed_on is None and self.signing_event_id:
-            return DatePrecision(self.signing_event.date_precision).iso(self.signing_event.date)
-        return DatePrecision(self.signed_on_precision).iso(self.signed_on)
+        """The effective signing date in ISO 8601 with only what is known (2026-03 for "March 2026")."""
+        return DatePrecision(self.signed_date_precision).iso(self.signed_date)
 
     @property
     def is_published(self) -> bool:

@@ -629,6 +629,8 @@ class Generator:
                 "language",
                 "signed_on",
                 "signed_on_precision",
+                "signed_date",
+                "signed_date_precision",
                 "signing_event_id",
                 "valid_from",
                 "valid_until",
@@ -707,6 +709,10 @@ class Generator:
                     signed_on = random_day(rng, FIRST_DAY, LAST_DAY)
                     precision = rng.choices(list(DatePrecision), cum_weights=[85, 95, 100])[0]
                     signed_on = DatePrecision(precision).truncate(signed_on)
+            # The effective signing date, as the database's triggers would set it (migration 0017).
+            signed_date, signed_date_precision = signed_on, precision
+            if signed_on is None and event_id is not None:
+                signed_date, signed_date_precision = event_day, open_event[2]
             anchor = signed_on or event_day or LAST_DAY
             year = anchor.year
 
@@ -759,6 +765,8 @@ class Generator:
                 language,
                 signed_on,
                 precision,
+                signed_date,
+                signed_date_precision,
                 event_id,
                 valid_from,
                 valid_until,
