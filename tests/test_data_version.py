@@ -18,7 +18,7 @@ from .factories import AgreementFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
-NOT_SHOWN = {"ApiToken", "ExpiryReminder", "DataVersion"}
+NOT_SHOWN = {"ApiToken", "ExpiryReminder", "DataVersion", "IdempotencyKey"}
 
 
 def tables_with_triggers() -> set[str]:

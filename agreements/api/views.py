@@ -49,7 +49,7 @@ from agreements.services import record_version
 from agreements.validators import DOCUMENT_TYPES
 from agreements.views import document_file_response
 
-from . import serializers
+from . import idempotency, serializers
 from .permissions import ChangePermission
 
 ERRORS = {
@@ -64,6 +64,7 @@ LIFECYCLE_ERRORS = {
     403: OpenApiResponse(description="Steps need a staff account with the change permission for this agreement."),
     404: ERRORS[404],
     412: OpenApiResponse(description="If-Match did not match: the record changed since it was read."),
+    **idempotency.RESPONSES,
     429: ERRORS[429],
 }
 WRITE_ERRORS = {
@@ -88,7 +89,11 @@ def crud_schema(read, write=None):
     }
     if write is not None:
         views |= {
-            "create": extend_schema(request=write, responses={201: read, **WRITE_ERRORS}),
+            "create": extend_schema(
+                request=write,
+                parameters=[idempotency.PARAMETER],
+                responses={201: read, **WRITE_ERRORS, **idempotency.RESPONSES},
+            ),
             "update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
             "partial_update": extend_schema(request=write, responses={200: read, **WRITE_ERRORS}),
             "destroy": extend_schema(
@@ -226,6 +231,17 @@ class WriteSerializerMixin:
     # the record changed since (or the tag is from another version), 412 and
     # nothing is written. The row is locked from the check to the write.
 
+    def initial(self, request, *args, **kwargs):
+        idempotency.keep_body(request)
+        super().initial(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        # The answer is built in the write's transaction (a committed create is
+        # never answered as a failure), and an Idempotency-Key makes a retry safe.
+        return idempotency.committed_answer(
+            self, request, lambda: super(WriteSerializerMixin, self).create(request, *args, **kwargs)
+        )
+
     def update(self, request, *args, **kwargs):
         with transaction.atomic():
             return super().update(request, *args, **kwargs)
@@ -269,20 +285,30 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
     # Lifecycle steps: the services the admin's buttons call, with the same
     # rules and errors; the edit rule and If-Match apply as to any write.
 
-    @extend_schema(request=None, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS})
+    @extend_schema(
+        request=None,
+        parameters=[idempotency.PARAMETER],
+        responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
+    )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def negotiate(self, request, slug=None, format=None):
         """Draft → negotiating."""
         return self._step(services.agreement_start_negotiation)
 
-    @extend_schema(request=None, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS})
+    @extend_schema(
+        request=None,
+        parameters=[idempotency.PARAMETER],
+        responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
+    )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def draft(self, request, slug=None, format=None):
         """Negotiating → draft."""
         return self._step(services.agreement_back_to_draft)
 
     @extend_schema(
-        request=serializers.SignSerializer, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+        request=serializers.SignSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def sign(self, request, slug=None, format=None):
@@ -296,7 +322,9 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         )
 
     @extend_schema(
-        request=serializers.TerminateSerializer, responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+        request=serializers.TerminateSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={200: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def terminate(self, request, slug=None, format=None):
@@ -305,7 +333,9 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         return self._step(services.agreement_terminate, terminated_on=data["terminated_on"], reason=data["reason"])
 
     @extend_schema(
-        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+        request=serializers.SuccessorSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def renew(self, request, slug=None, format=None):
@@ -313,7 +343,9 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         return self._successor(SuccessionKind.RENEWS)
 
     @extend_schema(
-        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+        request=serializers.SuccessorSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def amend(self, request, slug=None, format=None):
@@ -321,7 +353,9 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         return self._successor(SuccessionKind.AMENDS)
 
     @extend_schema(
-        request=serializers.SuccessorSerializer, responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS}
+        request=serializers.SuccessorSerializer,
+        parameters=[idempotency.PARAMETER],
+        responses={201: serializers.AgreementSerializer, **LIFECYCLE_ERRORS},
     )
     @action(detail=True, methods=["post"], permission_classes=[ChangePermission])
     def supersede(self, request, slug=None, format=None):
@@ -334,15 +368,18 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         return serializer.validated_data
 
     def _step(self, service, status=200, **kwargs):
-        try:
-            with transaction.atomic():
+        def step():
+            try:
                 result = service(agreement=self.get_object(), user=self.request.user, **kwargs)
-        except DjangoValidationError as exc:
-            raise ValidationError(get_error_detail(exc)) from exc
-        fresh = Agreement.objects.with_related(self.viewer).get(pk=result.pk)
-        return Response(
-            serializers.AgreementSerializer(fresh, context=self.get_serializer_context()).data, status=status
-        )
+            except DjangoValidationError as exc:
+                raise ValidationError(get_error_detail(exc)) from exc
+            fresh = Agreement.objects.with_related(self.viewer).get(pk=result.pk)
+            return Response(
+                serializers.AgreementSerializer(fresh, context=self.get_serializer_context()).data, status=status
+            )
+
+        # The step and its answer in one transaction; an Idempotency-Key makes a retry safe.
+        return idempotency.committed_answer(self, self.request, step)
 
     def _successor(self, succession: str):
         slug = self._input(serializers.SuccessorSerializer)["slug"]
