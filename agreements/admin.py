@@ -359,7 +359,7 @@ class AgreementAdminForm(forms.ModelForm):
     """Refuses to overwrite a change someone else saved after this form was
     loaded (``services.stale_write_check``, as the API's If-Match)."""
 
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(label=_("Loaded version"), widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -394,7 +394,7 @@ class AgreementParty(models.Model):
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="agreement_parties"
     )
     role = models.CharField(_("role"), max_length=20, choices=PartyRole.choices, default=PartyRole.PARTY)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)  # the place in the list, not a job title
     history = HistoricalRecords()
 
     objects = RestrictedQuerySet.as_manager()

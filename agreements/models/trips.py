@@ -110,7 +110,7 @@ class TripStop(models.Model):
     city = models.CharField(_("city"), max_length=120)
     arrival_date = models.DateField(_("arrival"), null=True, blank=True)
     departure_date = models.DateField(_("departure"), null=True, blank=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)  # the place in the list, not a job title
     history = HistoricalRecords()
 
     objects = RestrictedQuerySet.as_manager()
