@@ -36,11 +36,25 @@ EXPIRED = "expired"
 STATUS_CHOICES = [*AgreementStatus.choices, (EXPIRED, _("Expired"))]
 
 
+def without_empty(data):
+    """The registry's one rule for empty parameters, on the API and the pages:
+    ``?country=`` is the same as no ``country`` (a form's empty field, a URL
+    template's unfilled slot). Something in it (``ordering=,``) is checked."""
+    if not any(_values(data, key) == [""] for key in data):
+        return data
+    data = data.copy()
+    for key in [key for key in data if _values(data, key) == [""]]:
+        data.pop(key)
+    return data
+
+
 class FilterForm(forms.Form):
-    """The form behind every FilterSet: a NUL character is refused before any
-    field looks it up in the database (PostgreSQL cannot even compare it)."""
+    """The form behind every FilterSet: an empty parameter is not given
+    (``without_empty``), and a NUL character is refused before any field
+    looks it up in the database (PostgreSQL cannot even compare it)."""
 
     def full_clean(self):
+        self.data = without_empty(self.data)
         refused = [key for key in self.data if any("\x00" in str(v) for v in _values(self.data, key))]
         if refused:
             data = self.data.copy()

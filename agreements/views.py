@@ -92,7 +92,7 @@ def filtered_agreements(request):
     """
     data = request.GET.copy()
     for name in list(data):
-        if name not in FILTER_PARAMETERS or data.getlist(name) == [""]:
+        if name not in FILTER_PARAMETERS:
             data.pop(name)
     filterset = AgreementFilterSet(data, queryset=published_agreements())
     if not filterset.is_valid():

@@ -84,6 +84,18 @@ def envdatabase(name: str, default: str) -> dict:
     if engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("connect_timeout", connect_timeout)
+        # A database host that stops answering (hung, or cut off by the
+        # network) must not hold a connection for ever: TCP keepalives drop an
+        # idle pooled connection to it within ~25 s, and data it does not
+        # acknowledge within 10 s breaks the connection (a query waiting on it
+        # fails and is answered 503). A server that is merely frozen (SIGSTOP;
+        # its kernel still acknowledges) is caught by the web processes'
+        # watchdog within a few seconds (registry/database.py).
+        config["OPTIONS"].setdefault("keepalives", 1)
+        config["OPTIONS"].setdefault("keepalives_idle", 10)
+        config["OPTIONS"].setdefault("keepalives_interval", 5)
+        config["OPTIONS"].setdefault("keepalives_count", 3)
+        config["OPTIONS"].setdefault("tcp_user_timeout", 10_000)
         # A runaway query is cancelled by the server (and answered 503). Web
         # processes default to 15 s (registry/wsgi.py); management commands
         # (migrations, loads) have no limit unless the variable is set.
@@ -136,11 +148,12 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "registry.apps.TOTPConfig",  # django_otp.plugins.otp_totp, with translated names
     "agreements",
 ]
 
 MIDDLEWARE = [
+    "registry.middleware.DatabaseGuardMiddleware",
     "registry.middleware.HealthCheckMiddleware",
     "registry.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -246,12 +259,34 @@ def envrate(name: str, default: str) -> str:
 
 
 # Shared between processes and instances: Redis when REDIS_URL is set, else a
-# table in the database (created by migration). Never per-process memory.
+# table in the database (created by migration). Never per-process memory,
+# except while Redis is unreachable: then each process answers without it,
+# from its own memory and the database, and counts rate limits on its own
+# (fail open to per-process counters; registry/cache.py).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://.")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.retry import Retry
+
+    CACHES = {
+        "default": {
+            "BACKEND": "registry.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # A Redis that does not answer costs a request at most this (s),
+                # and then nothing for CIRCUIT_SECONDS (the circuit is open).
+                "socket_connect_timeout": 0.25,
+                "socket_timeout": 0.5,
+                # One immediate retry on a refused or reset connection (a pooled
+                # connection from before a Redis restart); none on a timeout.
+                "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+                "CIRCUIT_SECONDS": 5,
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "registry_cache"}}
 
@@ -276,7 +311,7 @@ REST_FRAMEWORK = {
     "ORJSON_RENDERER_OPTIONS": [orjson.OPT_NON_STR_KEYS],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "agreements.api.pagination.RegistryPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "agreements.api.schema.RegistrySchema",
     "EXCEPTION_HANDLER": "agreements.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "agreements.api.throttling.AnonymousRateThrottle",
@@ -299,11 +334,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Cooperation agreements, the organisations that sign them, signing events and delegation trips. "
         "Send `Authorization: Token <key>` to see what your organisation may see. Lists are paginated "
-        "(`page`, `page_size` up to 200); a parameter that cannot be used answers 400 naming it."
+        "(`page`, `page_size` up to 200); a parameter that cannot be used answers 400 naming it, and an empty "
+        "one (`?country=`) is the same as one not given. Reads need no credentials."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agreements.api.schema.allow_empty_query_values",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -381,6 +421,15 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "registry@localhost")
+# Links in e-mails (expiry reminders) are absolute: the registry's address as its
+# users open it, e.g. https://registry.example.org. Default: the first trusted
+# origin, else (with debug on) the local development server.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip() or next(
+    iter(CSRF_TRUSTED_ORIGINS), "http://localhost:8000" if DEBUG else ""
+)
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"DJANGO_SITE_URL={SITE_URL!r} must start with http:// or https://.")
+SITE_URL = SITE_URL.rstrip("/")
 
 LOGGING = {
     "version": 1,

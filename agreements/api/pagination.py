@@ -6,7 +6,8 @@ from rest_framework.pagination import PageNumberPagination
 class RegistryPagination(PageNumberPagination):
     """``{"count", "next", "previous", "results"}`` with ``page`` and
     ``page_size`` (default 50, at most 200). A page size that is not a
-    positive whole number is a 400; a page beyond the last one a 404."""
+    positive whole number is a 400; a page beyond the last one a 404. Empty
+    values are not given (``filtersets.without_empty``): page 1, the default size."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -14,7 +15,7 @@ class RegistryPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if raw is None or raw == "":
             return self.page_size
         try:
             size = int(raw)
@@ -27,13 +28,16 @@ class RegistryPagination(PageNumberPagination):
         return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = request.query_params.get(self.page_query_param, "1")
-        if not raw.isdigit() or int(raw) < 1:
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
             raise ValidationError({"page": [_("Must be a whole number of 1 or more.")]})
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
             raise NotFound({"page": [_("Page %(page)s does not exist.") % {"page": raw}]}) from None
+
+    def get_page_number(self, request, paginator):
+        return request.query_params.get(self.page_query_param) or 1
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

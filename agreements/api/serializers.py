@@ -499,13 +499,26 @@ class SigningEventSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+        "example": "14:30:00",
+        "description": "Local time at the venue (HH:MM:SS, without an offset: the place gives the time zone).",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time at the place of the event: no offset, so not the
+    ``format: time`` of RFC 3339 (which requires one)."""
+
+
 class ProgrammeItemSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField()
     date = serializers.DateField()
-    start_time = serializers.TimeField(allow_null=True)
-    end_time = serializers.TimeField(allow_null=True)
+    start_time = LocalTimeField(allow_null=True)
+    end_time = LocalTimeField(allow_null=True)
     city = serializers.CharField()
     venue = serializers.CharField()
     participant_count = serializers.IntegerField(allow_null=True)

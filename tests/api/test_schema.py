@@ -1,3 +1,4 @@
+import datetime
 import re
 import subprocess
 import sys
@@ -66,3 +67,61 @@ def test_docs_load_nothing_from_other_hosts(client, settings):
         static = client.get(asset)
         assert static.status_code == 200, asset
         static.close()  # file responses hold the file open until closed
+
+
+@pytest.fixture
+def schema(client, db):
+    return yaml.safe_load(client.get("/api/v1/schema/", HTTP_ACCEPT_LANGUAGE="en").content)
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_reads_need_no_credentials_and_writes_do(schema):
+    for path, method, operation in operations(schema):
+        security = operation.get("security", [])
+        if method == "get":
+            assert {} in security, f"GET {path}: anonymous reads are answered, the schema must say so"
+        else:
+            assert {} not in security, f"{method.upper()} {path} needs credentials"
+
+
+def test_programme_item_times_are_local_times_without_an_offset(schema, client, cast):
+    item = schema["components"]["schemas"]["ProgrammeItem"]["properties"]["start_time"]
+    assert item.get("format") != "time"  # RFC 3339's time has an offset; these are wall-clock times
+    cast.programme_item.start_time = datetime.time(14, 30)
+    cast.programme_item.save()
+    trip = client.get(f"/api/v1/trips/{cast.trip.slug}/").json()
+    start = trip["programme"][0]["start_time"]
+    assert re.fullmatch(item["pattern"], start), start
+
+
+LISTS = ["agreements", "organisations", "people", "topics", "signing-events", "trips"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("resource", LISTS)
+def test_an_empty_parameter_is_the_same_as_none_on_every_list(client, schema, resource, signed_agreement):
+    """One rule (was: ``country=`` a 400, ``q=`` ignored): every query parameter given empty."""
+    path = f"/api/v1/{resource}/"
+    names = [p["name"] for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"]
+    assert names
+    plain = client.get(path, HTTP_ACCEPT_LANGUAGE="en").json()
+    for name in names:
+        response = client.get(f"{path}?{name}=", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, (name, response.content)
+        assert response.json() == plain, name
+    assert all(p.get("allowEmptyValue") for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query")
+
+
+@pytest.mark.django_db
+def test_an_empty_parameter_is_the_same_as_none_on_the_public_list(client, signed_agreement):
+    plain = client.get("/en/agreements/")
+    for name in ("q", "party", "country", "topic", "kind", "year", "trip", "ordering"):
+        response = client.get(f"/en/agreements/?{name}=")
+        assert response.status_code == 200, name
+        assert signed_agreement.title_en in response.content.decode()
+    assert plain.status_code == 200
