@@ -1,7 +1,18 @@
 """gunicorn settings (read with ``gunicorn -c gunicorn.conf.py registry.wsgi``).
 
-Threads serve slow clients without tying up a whole process; workers are
-recycled after a number of requests so a leak cannot grow without bound.
+Run it behind the buffering proxy (nginx with deploy/nginx.conf.template, as
+docker-compose does), never facing clients directly: a gthread worker's
+thread reads a request's headers and body itself, so each client that sends
+them slowly holds a thread for as long as it likes, and about as many such
+connections as there are threads (WEB_CONCURRENCY x GUNICORN_THREADS) leave
+none to answer anyone, /healthz included (tests/faults shows it). nginx holds
+slow clients at almost no cost and passes on only complete requests.
+
+Threads let one process serve several requests while they wait on the
+database; workers are recycled after a number of requests so a leak cannot
+grow without bound. gunicorn's ``timeout`` restarts a worker whose main loop
+stops, not a request thread that waits: the database watchdog bounds those
+(registry/database.py).
 """
 
 import multiprocessing

@@ -9,8 +9,29 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import views
+from .database import outage_log, watchdog
 
 HEALTH_VIEWS = {"/healthz": views.healthz, "/readyz": views.readyz}
+
+
+class DatabaseGuardMiddleware:
+    """First in the chain: a request runs under the database watchdog, and
+    while the database is known to hang it is refused at once with 503
+    instead of joining the wait (registry/database.py). /healthz touches
+    nothing and always answers; /readyz reports the hang itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return self.get_response(request)
+        outage_log.note_answers()
+        if watchdog.database_hung and request.path_info != "/readyz":
+            outage_log.refused(request, "the database does not answer")
+            return views.service_unavailable(request)
+        with watchdog.watching():
+            return self.get_response(request)
 
 
 class HealthCheckMiddleware:

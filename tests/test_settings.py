@@ -104,7 +104,7 @@ def test_redis_url_selects_the_redis_cache():
         "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
-    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache", result.stderr
+    assert result.stdout.strip() == "registry.cache.ResilientRedisCache", result.stderr
     result = manage(
         "shell",
         "--no-imports",

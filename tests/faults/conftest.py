@@ -62,6 +62,24 @@ class Cluster:
     def stop(self) -> None:
         self.ctl("-m", "fast", "stop")
 
+    def freeze(self) -> list[int]:
+        """SIGSTOP this cluster's postmaster, then its children (a stopped
+        postmaster forks no more): a hung database host, as a client sees it.
+        Only this cluster's processes, never another server's."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGSTOP)
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        frozen = [postmaster, *(int(pid) for pid in children)]
+        for pid in frozen[1:]:
+            os.kill(pid, signal.SIGSTOP)
+        return frozen
+
+    @staticmethod
+    def thaw(frozen: list[int]) -> None:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
 
 @pytest.fixture(scope="session")
 def cluster():
@@ -133,6 +151,49 @@ def registry_data(cluster):
     manage(env, "collectstatic", "--noinput")
     manage(env, "load_founding_data")
     return cluster
+
+
+@dataclass
+class Redis:
+    """A throwaway redis-server on a free port (the shared one is never touched)."""
+
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, timeout=10, check=False
+        )
+        return result.stdout.strip()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while self.cli("ping") != "PONG":
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def redis_server():
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    instance = Redis(free_port())
+    instance.start()
+    yield instance
+    if instance.process.poll() is None:
+        instance.kill()
 
 
 @dataclass
