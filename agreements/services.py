@@ -26,6 +26,7 @@ from .models import (
     hash_token_key,
     locked_for_update,
 )
+from .reminders import expiry_reminder_text
 
 # "cooperation agreement registry": makes leaked keys easy to spot in logs and secret scanners
 TOKEN_KEY_PREFIX = "car_"  # noqa: S105 - a prefix, not a secret
@@ -369,16 +370,7 @@ def expiry_reminders_send(*, today: datetime.date, dry_run: bool = False) -> lis
                     valid_until=agreement.valid_until,
                     recipients=", ".join(recipients),
                 )
-                send_mail(
-                    subject=f"Agreement ends on {agreement.valid_until:%Y-%m-%d}: {agreement.title}",
-                    message=(
-                        f"The agreement “{agreement.title}”, to which {organisation.name} is a party, "
-                        f"is valid until {agreement.valid_until:%Y-%m-%d} "
-                        f"(notice period: {agreement.notice_period_days} days).\n\n"
-                        "Decide in time whether to renew, amend or let it end; the registry records renewals "
-                        "as new agreements linked to this one."
-                    ),
-                    from_email=None,
-                    recipient_list=recipients,
-                )
+                # In the organisation's language, with a link to the record (agreements.reminders).
+                subject, message = expiry_reminder_text(agreement=agreement, organisation=organisation)
+                send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
     return report

@@ -13,6 +13,11 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 26)
 
 
+@pytest.fixture(autouse=True)
+def _site_url(settings):
+    settings.SITE_URL = "https://registry.example.org"
+
+
 def run(*args) -> str:
     out = StringIO()
     call_command("send_expiry_reminders", "--today", TODAY.isoformat(), *args, stdout=out)
@@ -108,3 +113,35 @@ def test_reminders_show_on_the_agreement_in_the_admin(setup, admin_client):
     run()
     page = admin_client.get(f"/admin/agreements/agreement/{setup.pk}/change/").content.decode()
     assert "anna@example.org, ben@example.org" in page
+
+
+def test_each_organisation_is_reminded_in_its_language_with_a_link_to_the_record(setup):
+    polish = setup.parties.get(organisation__slug="org-b").organisation
+    polish.language = "pl"
+    polish.save()
+    setup.title_de, setup.title_en, setup.title_pl = "Kooperation", "Cooperation", ""
+    setup.save()
+    run()
+    mails = {m.to[0]: m for m in mail.outbox}
+    link = f"https://registry.example.org/admin/agreements/agreement/{setup.pk}/change/"
+
+    german = mails["anna@example.org"]
+    assert german.subject == "Vereinbarung endet am 25. Januar 2027: Kooperation"
+    assert "Die Vereinbarung „Kooperation“, an der " in german.body
+    assert "gilt bis zum 25. Januar 2027 (Kündigungsfrist: 90 Tage)." in german.body
+    assert f"Der Datensatz im Register: {link}" in german.body
+
+    polish_mail = mails["cleo@example.org"]  # no Polish title: the original (German) one
+    assert polish_mail.subject == "Umowa wygasa 25 stycznia 2027: Kooperation"
+    assert "obowiązuje do 25 stycznia 2027 (okres wypowiedzenia: 90 dni)." in polish_mail.body
+    assert f"Rekord w rejestrze: {link}" in polish_mail.body
+    for text in ("The agreement", "notice period", "Vereinbarung"):
+        assert text not in polish_mail.body
+
+
+def test_without_the_site_address_nothing_is_sent(setup, settings):
+    settings.SITE_URL = ""
+    with pytest.raises(CommandError, match="DJANGO_SITE_URL"):
+        run()
+    assert mail.outbox == [] and not ExpiryReminder.objects.exists()
+    assert "would send due → org-a" in run("--dry-run")  # a dry run needs no address

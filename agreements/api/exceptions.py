@@ -31,4 +31,18 @@ def exception_handler(exc, context):
             {"detail": _("The change conflicts with data stored meanwhile; nothing was saved. Try again.")},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, exceptions.ParseError) and exc.__context__ is not None:
+        exc = unreadable_body(exc.__context__)
     return drf_exception_handler(exc, context)
+
+
+def unreadable_body(cause: BaseException) -> exceptions.ParseError:
+    """A body a parser could not read, said in the caller's language: DRF's
+    parsers answer with their own English text and the decoder's ("JSON parse
+    error - unexpected character: ..."), in an answer otherwise translated."""
+    line, column = getattr(cause, "lineno", None), getattr(cause, "colno", None)
+    if line is None or column is None:
+        return exceptions.ParseError(_("The request body could not be read."))
+    return exceptions.ParseError(
+        _("The request body is not valid JSON (line %(line)d, column %(column)d).") % {"line": line, "column": column}
+    )

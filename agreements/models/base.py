@@ -19,17 +19,41 @@ if TYPE_CHECKING:
     from ..access import Viewer
 
 
+class LocalizedText(str):
+    """A text that knows the language it is written in: the active one, or the
+    one a missing translation fell back to. Pages mark a text whose language
+    is not the page's (``{{ text|lang }}``, WCAG 3.1.2)."""
+
+    language: str
+
+    def __new__(cls, value: str, language: str):
+        text = super().__new__(cls, value)
+        text.language = language
+        return text
+
+    def __reduce__(self):  # cached (pickled) page parts keep the language
+        return (LocalizedText, (str(self), self.language))
+
+
+def localized(obj, name: str, languages=tuple(TextLanguage.values)) -> str:
+    """``obj``'s text ``name`` in the active language, else in the record's
+    original language, else in any: a ``LocalizedText`` saying which, or "".
+    Works for anything with ``<name>_<language>`` attributes (models, their
+    history records)."""
+    active = (get_language() or languages[0]).split("-")[0]
+    for language in (active, getattr(obj, "language", None), *languages):
+        if language in languages:
+            value = getattr(obj, to_attribute(name, language), "")
+            if value:
+                return LocalizedText(value, language)
+    return ""
+
+
 def fallback_to_original(name, field):
     """Attribute getter: active language, else the record's original, else any."""
 
     def getter(obj):
-        active = (get_language() or field.languages[0]).split("-")[0]
-        for language in (active, getattr(obj, "language", None), *field.languages):
-            if language in field.languages:
-                value = getattr(obj, to_attribute(name, language))
-                if value:
-                    return value
-        return ""
+        return localized(obj, name, field.languages)
 
     return getter
 

@@ -9,6 +9,7 @@ from simple_history.utils import get_history_model_for_model
 from agreements.access import Viewer
 from agreements.choices import AgreementStatus
 from agreements.models import Agreement, expired_on
+from agreements.models.base import localized
 
 register = template.Library()
 
@@ -35,9 +36,12 @@ def registry_overview(context):
         by_status.append((label, counts.get(value, 0), False))
         if value == AgreementStatus.SIGNED:
             by_status.append((_("of which expired"), agreements.filter(expired_on(today)).count(), True))
+    latest = list(history.select_related("history_user").order_by("-history_date")[:10])
+    for change in latest:  # in the viewer's language where the record has it, as on the public pages
+        change.display_title = localized(change, "title")
     return {
         "by_status": by_status,
         "total": sum(counts.values()),
         "expiring": list(expiring),
-        "latest": list(history.select_related("history_user").order_by("-history_date")[:10]),
+        "latest": latest,
     }
