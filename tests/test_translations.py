@@ -200,7 +200,9 @@ def code_messages(path: Path) -> set[tuple[str | None, str]]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_FUNCTIONS:
             context_at, msgid_at = GETTEXT_FUNCTIONS[node.func.id]
-            arguments = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+            arguments = [
+                arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None for arg in node.args
+            ]
             if len(arguments) > msgid_at and arguments[msgid_at] is not None:
                 found.add((None if context_at is None else arguments[context_at], arguments[msgid_at]))
     return found
