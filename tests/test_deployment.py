@@ -1,8 +1,15 @@
-"""No Docker engine runs here, so the compose file's wiring is checked by reading it."""
+"""No Docker engine runs here, so the compose file's wiring is checked by reading it.
 
+The image itself is built and served without an engine by .ci/image_check.py (a
+step of .ci/run); these are the fast checks of the same files.
+"""
+
+import ast
+import json
 import re
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,17 +61,185 @@ def test_nginx_buffers_in_front_of_gunicorn():
         assert directive in template
 
 
-def test_dockerfile_and_env_example_match_the_settings():
+def test_dockerfile_installs_the_locked_runtime_dependencies_before_the_code():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("FROM python:3.12")
-    assert "-c requirements.lock" in dockerfile and "collectstatic" in dockerfile
-    assert "USER registry" in dockerfile
-    documented = {
-        line.split("=")[0]
-        for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
+    assert re.search(r"^FROM python:3\.12-slim", dockerfile, re.MULTILINE)
+    lines = [line for line in dockerfile.splitlines() if line and not line.startswith("#")]
+    install = next(n for n, line in enumerate(lines) if "pip install" in line)
+    first_code = next(n for n, line in enumerate(lines) if line.startswith("COPY registry"))
+    assert install < first_code  # a code change reuses the dependency layer
+    assert "-c requirements.lock" in lines[install]
+    assert "USER registry" in dockerfile and "collectstatic" in dockerfile
+
+
+def test_backup_tools_match_the_compose_database():
+    """pg_dump refuses a server newer than itself: the image's client is compose's PostgreSQL major."""
+    database_major = load_compose()["services"]["db"]["image"].split(":")[1].split(".")[0]
+    client = re.search(r"postgresql-client-(\d+)", (ROOT / "Dockerfile").read_text())
+    assert client and client.group(1) == database_major
+
+
+# --- the Compose Specification ------------------------------------------------------
+# .ci/compose-spec.json is the Compose Specification's JSON schema as vendored by
+# check-jsonschema 0.39.0 (PyPI; check_jsonschema/builtin_schemas/vendor/compose-spec.json,
+# sha256 d549057e...0e64), Apache-2.0 (.ci/compose-spec.LICENSE). To update it, copy the
+# file from a newer check-jsonschema.
+
+
+def compose_validator():
+    schema = json.loads((ROOT / ".ci" / "compose-spec.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_compose_file_follows_the_compose_specification():
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in compose_validator().iter_errors(load_compose())
+    ]
+    assert errors == []
+
+
+def test_the_schema_refuses_a_misspelt_compose_file():
+    compose = load_compose()
+    compose["services"]["web"]["enviroment"] = compose["services"]["web"].pop("environment")
+    compose["services"]["db"]["restart"] = ["always"]
+    messages = " | ".join(e.message for e in compose_validator().iter_errors(compose))
+    assert "'enviroment' was unexpected" in messages
+    assert "['always'] is not of type 'string'" in messages
+
+
+# --- environment variables: compose, .env.example and what the registry reads --------
+
+# What the registry reads from the environment: its Python code (settings, wsgi,
+# gunicorn.conf.py, management commands) and the operators' scripts in the image.
+PRODUCT_PYTHON = ["registry", "agreements", "gunicorn.conf.py", "manage.py"]
+OPERATOR_SCRIPTS = ["bin/backup", "bin/restore"]
+# bin/start (a local first run) also reads some of .env.example's variables; its own
+# PORT is documented in its header, not in .env.example.
+LOCAL_SCRIPTS = ["bin/start"]
+ENVIRON_READS = {"os.environ.get", "os.getenv", "os.environ.pop"}
+
+
+def python_env_names(path: Path) -> tuple[set[str], set[str]]:
+    """(names read, names given a default with os.environ.setdefault) in one module.
+    Reads: os.environ.get/[]/in, os.getenv and the settings' env*() helpers, with the
+    name as a literal or a module-level string constant."""
+    tree = ast.parse(path.read_text())
+    constants = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
     }
-    settings_text = (ROOT / "registry" / "settings.py").read_text() + (ROOT / "gunicorn.conf.py").read_text()
-    read = set(re.findall(r'env\w*\(\s*"([A-Z_]+)"', settings_text))
-    read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', settings_text))
-    assert read <= documented, f"undocumented: {read - documented}"
+
+    def name(node) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return constants.get(node.id)
+        return None
+
+    read, defaulted = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            function = ast.unparse(node.func)
+            if function in ENVIRON_READS or (isinstance(node.func, ast.Name) and function.startswith("env")):
+                read.add(name(node.args[0]))
+            elif function == "os.environ.setdefault":
+                defaulted.add(name(node.args[0]))
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            read.add(name(node.slice))
+        elif isinstance(node, ast.Compare) and any(ast.unparse(c) == "os.environ" for c in node.comparators):
+            read.add(name(node.left))
+    return read - {None}, defaulted - {None}
+
+
+def shell_env_names(path: Path) -> set[str]:
+    """Upper-case variables a script takes from its environment: used, but not assigned
+    in the script, or used with a default or a required-check (${NAME:-x}, ${NAME:?x})."""
+    text = path.read_text()
+    used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text))
+    assigned = set(re.findall(r"^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+    from_environment = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):?[-?]", text))
+    return (used - assigned) | from_environment
+
+
+def product_python_files() -> list[Path]:
+    files = []
+    for entry in PRODUCT_PYTHON:
+        path = ROOT / entry
+        files += sorted(p for p in path.rglob("*.py") if "migrations" not in p.parts) if path.is_dir() else [path]
+    return files
+
+
+def registry_reads() -> set[str]:
+    names = set()
+    for path in product_python_files():
+        names |= python_env_names(path)[0]
+    for script in OPERATOR_SCRIPTS:
+        names |= shell_env_names(ROOT / script)
+    return names
+
+
+def env_example() -> tuple[set[str], set[str]]:
+    """(variables set in .env.example, variables shown there commented out, as #NAME=value)."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    active = {m.group(1) for line in lines if (m := re.match(r"^([A-Z][A-Z0-9_]*)=", line))}
+    commented = {m.group(1) for line in lines if (m := re.match(r"^#\s?([A-Z][A-Z0-9_]*)=", line))}
+    return active, commented
+
+
+def compose_interpolated() -> set[str]:
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
+
+
+def test_the_readers_are_found():
+    """The cross-checks below are only as good as the reading: it finds the known readers."""
+    reads = registry_reads()
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_CONN_MAX_AGE", "REDIS_URL", "GUNICORN_BIND"} <= reads
+    assert "REGISTRY_ADMIN_PASSWORD" in reads  # through a module constant, in a management command
+    assert "DJANGO_MEDIA_ROOT" in reads  # bin/backup and the settings
+    assert "REGISTRY_ADMIN_USERNAME" in shell_env_names(ROOT / "bin" / "start")
+    assert "PY" not in shell_env_names(ROOT / "bin" / "start")  # assigned there, not read from outside
+
+
+def test_every_variable_the_registry_reads_is_in_env_example():
+    active, commented = env_example()
+    undocumented = registry_reads() - active - commented
+    assert not undocumented, f"read by the registry but not in .env.example: {sorted(undocumented)}"
+
+
+def test_every_variable_env_example_names_is_read():
+    active, commented = env_example()
+    local = set().union(*(shell_env_names(ROOT / script) for script in LOCAL_SCRIPTS))
+    unread = (active | commented) - registry_reads() - local - compose_interpolated()
+    assert not unread, f"named in .env.example but read by nothing: {sorted(unread)}"
+
+
+def test_every_variable_compose_gives_the_registry_is_read_and_documented():
+    services = load_compose()["services"]
+    built = {name: service for name, service in services.items() if "build" in service}
+    assert "web" in built
+    reads = registry_reads()
+    active, _commented = env_example()
+    for name, service in built.items():
+        assert service["env_file"] == ".env"
+        environment = service.get("environment", {})
+        keys = set(environment) if isinstance(environment, dict) else {item.split("=")[0] for item in environment}
+        assert not keys - reads, f"{name}: compose sets variables nothing reads: {sorted(keys - reads)}"
+    # Whatever compose fills in from .env is documented there.
+    assert compose_interpolated() <= active, sorted(compose_interpolated() - active)
+
+
+def test_env_example_leaves_unset_what_web_processes_default():
+    """registry/wsgi.py gives web processes a default only when the variable is absent:
+    even an empty NAME= line in .env (docker compose's env_file) would remove it."""
+    defaulted = set()
+    for path in product_python_files():
+        defaulted |= python_env_names(path)[1]
+    assert "DATABASE_STATEMENT_TIMEOUT" in defaulted
+    active, _commented = env_example()
+    assert not defaulted & active, f"set in .env.example, overriding the web default: {sorted(defaulted & active)}"
