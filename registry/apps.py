@@ -23,3 +23,11 @@ class TOTPConfig(TOTPDefaultConfig):
         # Display names only: migrations read the model's own Meta (original_attrs).
         TOTPDevice._meta.verbose_name = _("authenticator app")
         TOTPDevice._meta.verbose_name_plural = _("authenticator apps")
+        # Its admin with translated labels; the admin (an earlier app) has
+        # loaded every admin module, the library's included, by now.
+        from django.contrib import admin
+
+        from .authenticator_admin import AuthenticatorAdmin
+
+        admin.site.unregister(TOTPDevice)
+        admin.site.register(TOTPDevice, AuthenticatorAdmin)

@@ -176,6 +176,22 @@ def test_the_german_admin_shows_no_english(root):
     assert "Password-based authentication" not in user_form and "Passwortbasierte Anmeldung" in user_form
 
 
+def test_the_authenticator_admin_is_translated(root):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=False)  # no second factor to pass
+    changelist = admin_page(root, "/admin/otp_totp/totpdevice/", "de")
+    for english in ("Created at", "Last used at", "Search by user's", "TOTP device"):
+        assert english not in changelist
+    assert "Zuletzt verwendet" in changelist and "Bestätigt" in changelist
+    change = admin_page(root, f"/admin/otp_totp/totpdevice/{device.pk}/change/", "de")
+    for english in ("The user that this device belongs to.", "The time step in seconds.", "Throttling", "Identity"):
+        assert english not in change
+    assert "Der Zeitschritt in Sekunden." in change and "Falsche Codes" in change
+    config = admin_page(root, f"/admin/otp_totp/totpdevice/{device.pk}/config/", "de")
+    assert 'alt="QR-Code des Schlüssels"' in config and "Install" not in config
+
+
 def test_the_polish_admin_falls_back_to_neither_german_nor_english(root):
     AgreementFactory(signed=True)
     changelist = admin_page(root, "/admin/agreements/agreement/", "pl")
