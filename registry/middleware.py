@@ -29,7 +29,9 @@ class DatabaseGuardMiddleware:
         outage_log.note_answers()
         if watchdog.database_hung and request.path_info != "/readyz":
             outage_log.refused(request, "the database does not answer")
-            return views.service_unavailable(request)
+            response = views.service_unavailable(request)
+            response._has_been_logged = True  # the line above says it
+            return response
         with watchdog.watching():
             return self.get_response(request)
 

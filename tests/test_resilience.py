@@ -163,13 +163,20 @@ def test_readyz_reports_the_degradation_and_recovery_follows_by_itself(redis_at,
     assert redis_server.client.exists(":1:after")
 
 
-def test_the_breaker_logs_one_line_when_it_opens_and_one_when_it_closes(redis_at, caplog):
-    port = free_port()
-    backend = redis_at(f"redis://127.0.0.1:{port}/0", CIRCUIT_SECONDS=0.05)
+def test_the_breaker_logs_one_line_when_it_opens_and_one_when_it_closes(redis_at, redis_server, caplog):
+    backend = redis_at(redis_server.url, CIRCUIT_SECONDS=0.05)
+    backend.get("x")
+    redis_server.stop()
     with caplog.at_level(logging.WARNING, logger="registry.cache"):
         for _ in range(5):
             backend.get("x")
-    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [f"Cache redis://127.0.0.1:{port}/0 unreachable"]
+            time.sleep(0.02)
+        redis_server.client = redis_server.start()
+        time.sleep(0.1)
+        backend.get("x")
+        backend.get("x")
+    messages = [r.getMessage().split(" (")[0] for r in caplog.records]
+    assert messages == [f"Cache {redis_server.url} unreachable", f"Cache {redis_server.url} answers again"]
     assert all(r.exc_info is None for r in caplog.records)
 
 
@@ -226,7 +233,7 @@ def _close_fake_connections():
         fake.theirs.close()
 
 
-def test_the_watchdog_breaks_off_requests_waiting_on_a_hung_database_and_refuses_new_ones(monkeypatch, client):
+def test_the_watchdog_breaks_off_requests_waiting_on_a_hung_database_and_refuses_new_ones(monkeypatch, client, caplog):
     dog = DatabaseWatchdog()
     monkeypatch.setattr("registry.database.SLOW_SECONDS", 0)
     monkeypatch.setattr("registry.database.PROBE_EVERY", 0)
@@ -250,8 +257,11 @@ def test_the_watchdog_breaks_off_requests_waiting_on_a_hung_database_and_refuses
             late.ours.settimeout(1)
             assert late.ours.recv(10) == b""
     # Meanwhile requests are refused at once, /readyz says why, /healthz is alive.
-    response = client.get("/en/")
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        response = client.get("/en/")
     assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert [r.getMessage() for r in caplog.records] == ["503 for GET /en/: the database does not answer"]
     api = client.get("/api/v1/agreements/")
     assert api.status_code == 503 and api["Retry-After"] == "5" and api.json()["detail"]
     assert client.get("/readyz").status_code == 503
@@ -295,7 +305,7 @@ urlpatterns = [path("failing/", failing), path("answering/", answering), *regist
 handler500 = "registry.views.server_error"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # server_error closes a connection found in a transaction
 @pytest.mark.urls("tests.test_resilience")
 def test_an_outage_logs_one_traceback_and_one_line_per_refused_request(caplog):
     client = Client(raise_request_exception=False)
