@@ -14,8 +14,8 @@ A server that merely runs a slow query answers at once, and nothing happens
 (its statement_timeout stays in charge). A server that does not answer is
 hung: the watchdog breaks the connections of the requests waiting on it
 (their query fails and they are answered 503 with Retry-After), and until a
-check succeeds again requests are refused at once with 503 rather than
-joining the wait (DatabaseGuardMiddleware). It checks again every
+check succeeds again new connections fail at once and requests are refused
+at once with 503 rather than joining the wait (DatabaseGuardMiddleware). It checks again every
 PROBE_EVERY seconds, so answers come back within about a second of the
 database. Only PostgreSQL databases are watched.
 
@@ -69,7 +69,28 @@ class DatabaseWatchdog:
         """Around a request: should the database hang while it runs, its
         connections are broken, so that it fails (503) instead of waiting."""
         aliases = self.aliases
-        return self._watch([connections[alias] for alias in aliases]) if aliases else nullcontext()
+        if not aliases:
+            return nullcontext()
+        wrappers = [connections[alias] for alias in aliases]
+        for wrapper in wrappers:
+            self._guard_connecting(wrapper)
+        return self._watch(wrappers)
+
+    def _guard_connecting(self, wrapper) -> None:
+        """While the database hangs, a new connection fails at once instead of
+        waiting for the connect timeout: a request whose connection was broken
+        off during Django's health check would otherwise reconnect and wait.
+        (Set on this thread's connection object, once.)"""
+        if "get_new_connection" in vars(wrapper):
+            return
+        connect = wrapper.get_new_connection
+
+        def get_new_connection(conn_params):
+            if self.hung_since is not None:
+                raise wrapper.Database.OperationalError("the database does not answer (watchdog)")
+            return connect(conn_params)
+
+        wrapper.get_new_connection = get_new_connection
 
     @contextmanager
     def _watch(self, wrappers):

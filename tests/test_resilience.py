@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.core.cache import caches
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import path
@@ -271,6 +271,15 @@ def test_the_watchdog_breaks_off_requests_waiting_on_a_hung_database_and_refuses
     dog.probe()
     assert not dog.database_hung
     assert client.get("/healthz").status_code == 200
+
+
+def test_while_the_database_hangs_a_new_connection_fails_at_once():
+    dog = DatabaseWatchdog()
+    wrapper = connections.create_connection("default")
+    dog._guard_connecting(wrapper)
+    dog.hung_since = time.monotonic()
+    with pytest.raises(wrapper.Database.OperationalError, match="does not answer"):
+        wrapper.get_new_connection(wrapper.get_connection_params())
 
 
 def test_a_slow_query_on_a_database_that_answers_is_left_alone(monkeypatch):
