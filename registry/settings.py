@@ -155,12 +155,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "registry.middleware.DatabaseGuardMiddleware",
     "registry.middleware.HealthCheckMiddleware",
-    "registry.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "registry.middleware.LocaleMiddleware",
+    # After the language is chosen (its 413 is in the caller's language), before anything reads a body.
+    "registry.middleware.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

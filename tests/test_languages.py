@@ -275,3 +275,14 @@ def test_an_api_error_answer_is_in_one_language(api_errors):
     assert re.fullmatch(r"Żądanie zostało zdławione\. Ponowna próba możliwa za \d+ s\.", throttled)
     assert answers["de"]["not json"] == ["Der Inhalt der Anfrage ist kein gültiges JSON (Zeile 1, Spalte 2)."]
     assert answers["en"]["not json"] == ["The request body is not valid JSON (line 1, column 2)."]
+
+
+def test_a_refused_body_is_answered_in_the_callers_language(db):
+    from rest_framework.test import APIClient
+
+    too_large = {"content_type": "application/json", "CONTENT_LENGTH": "99999999"}
+    APIClient(HTTP_ACCEPT_LANGUAGE="pl").get("/api/v1/topics/")  # the thread's last language: Polish
+    english = APIClient(HTTP_ACCEPT_LANGUAGE="en").generic("POST", "/api/v1/agreements/", "{}", **too_large)
+    assert (english.status_code, english.json()) == (413, {"detail": "The request is too large."})
+    german = Client(HTTP_ACCEPT_LANGUAGE="en").generic("POST", "/agreements/", "x", **too_large)  # unprefixed: German
+    assert (german.status_code, german.content.decode()) == (413, "Die Anfrage ist zu groß.")

@@ -173,7 +173,12 @@ def test_csrf_failure_is_our_page():
 def test_an_oversized_body_is_refused_before_it_is_read(client):
     # JSON and form data are held to the data limit (parsers read them whole) ...
     response = client.generic(
-        "POST", "/api/v1/agreements/", b"x" * 10, content_type="application/json", CONTENT_LENGTH="2000"
+        "POST",
+        "/api/v1/agreements/",
+        b"x" * 10,
+        content_type="application/json",
+        CONTENT_LENGTH="2000",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 413
     assert response.json() == {"detail": "The request is too large."}
