@@ -30,6 +30,7 @@ from .models import (
     AgreementParty,
     AgreementSource,
     ApiToken,
+    Change,
     DelegationTrip,
     ExpiryReminder,
     Organisation,
@@ -180,6 +181,18 @@ def _reference(viewer: Viewer, action: str) -> Q:
     return ALL
 
 
+def _change(viewer: Viewer, action: str) -> Q:
+    """The change feed: entries about a record the viewer saw before the write
+    or sees after it (published, or one of its organisations' records, as the
+    entry recorded them); nobody changes the feed."""
+    if action != VIEW:
+        return NOTHING
+    condition = Q(published_before=True) | Q(published_after=True)
+    for pk in sorted(viewer.organisation_ids):
+        condition |= Q(organisations_before__contains=f",{pk},") | Q(organisations_after__contains=f",{pk},")
+    return condition
+
+
 def _staff_only(viewer: Viewer, action: str) -> Q:
     """Tokens and sent reminders: registry administrators only."""
     return NOTHING
@@ -198,6 +211,7 @@ RULES: dict[type, Callable[[Viewer, str], Q]] = {
     DelegationTrip: _reference,
     TripStop: _reference,
     ProgrammeItem: _reference,
+    Change: _change,
     ApiToken: _staff_only,
     ExpiryReminder: _staff_only,
 }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,9 @@ class AgreementsConfig(AppConfig):
     name = "agreements"
     verbose_name = _("Cooperation agreements")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .feed_triggers import after_migrate as feed_triggers_after_migrate
+
+        # The change feed's triggers, as the schema now is (a later column counts; SQLite rebuilds drop them).
+        post_migrate.connect(feed_triggers_after_migrate, sender=self, dispatch_uid="agreements_feed_triggers")

@@ -299,6 +299,9 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# The API's change feed keeps entries this many days; an older cursor is a 410.
+CHANGE_FEED_RETENTION_DAYS = envint("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "agreements.api.authentication.TokenAuthentication",

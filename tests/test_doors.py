@@ -72,6 +72,7 @@ SITE_URLS = {
     "api:docs": "page",
     "api:api-root": "page",
     "api:document-file": "document",
+    "api:changes": "page",  # the change feed: each entry as the caller may see it
     "agreements:home": "page",
     "agreements:agreement_list": "page",
     "agreements:agreement_feed": "page",

@@ -592,3 +592,39 @@ class TerminateSerializer(serializers.Serializer):
 
 class SuccessorSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=120, help_text="The slug of the new draft.")
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One entry of the change feed, as its reader may be told it."""
+
+    cursor = serializers.CharField(help_text="Pass as `after` to read the entries that follow this one.")
+    resource = serializers.ChoiceField(
+        choices=["agreements", "organisations", "people", "topics", "signing-events", "trips"]
+    )
+    slug = serializers.CharField()
+    url = serializers.URLField(help_text="The record in the API (404 once deleted or out of view).")
+    kind = serializers.ChoiceField(
+        choices=["created", "updated", "deleted", "published", "unpublished", "removed_from_view"],
+        help_text="removed_from_view: a record the caller saw and can no longer see (drop its copy).",
+    )
+    changed_at = serializers.DateTimeField()
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    results = ChangeSerializer(many=True)
+    cursor = serializers.CharField(help_text="The last entry's cursor (the `after` given when there is none).")
+    next = serializers.URLField(help_text="Where to read on (poll it again when `results` is empty).")
+
+
+# Statistics (GET /api/v1/statistics/): counts only, of the agreements the caller may see.
+
+
+class YearCountSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    agreements = serializers.IntegerField(min_value=1)
+
+
+class KindCountSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="cooperation_agreement, memorandum_of_understanding, …")
+    label = serializers.CharField(help_text="The kind in the answer's language.")
+    agreements = serializers.IntegerField(min_value=1)

@@ -18,5 +18,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("documents/<int:pk>/file/", views.DocumentFileView.as_view(), name="document-file"),
+    path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("", include(router.urls)),
 ]

@@ -15,7 +15,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
@@ -37,6 +37,8 @@ from agreements.filtersets import (
 from agreements.models import (
     Agreement,
     AgreementDocument,
+    Change,
+    ChangeFeedState,
     DataVersion,
     DelegationTrip,
     Organisation,
@@ -51,6 +53,7 @@ from agreements.views import document_file_response
 
 from . import idempotency, serializers
 from .permissions import ChangePermission
+from .serializers import api_address
 
 ERRORS = {
     400: OpenApiResponse(description="A parameter or field could not be used; the body names it."),
@@ -491,3 +494,87 @@ class DocumentFileView(APIView):
     def get(self, request, pk):
         document = get_object_or_404(AgreementDocument.objects.visible_to(Viewer.for_request(request)), pk=pk)
         return document_file_response(document)
+
+
+FEED_RESOURCES = {
+    "agreement": ("agreements", "api:agreement-detail"),
+    "organisation": ("organisations", "api:organisation-detail"),
+    "person": ("people", "api:person-detail"),
+    "topic": ("topics", "api:topic-detail"),
+    "signingevent": ("signing-events", "api:signingevent-detail"),
+    "trip": ("trips", "api:trip-detail"),
+}
+FEED_PAGE = 100
+FEED_MAX_PAGE = 1000
+
+
+class CursorGone(APIException):
+    status_code = 410
+    default_code = "cursor_gone"
+
+
+def _whole_number(request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name) or ""  # empty: not given (filtersets.without_empty)
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        bound = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ValidationError({name: [_("Must be a whole number from %(bound)s.") % {"bound": bound}]})
+    return int(raw)
+
+
+class ChangeFeedView(APIView):
+    """Every change to a record the caller may see, oldest first, in commit
+    order: created, updated, deleted, published, unpublished, and
+    removed_from_view (a record the caller saw and no longer may). Start with
+    no `after` (or `after=0`) and follow `next`; a cursor older than the
+    retention (`CHANGE_FEED_RETENTION_DAYS`, default 90) is a 410: resync
+    from the lists, then read on from the `cursor` of a fresh read."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="changes_list",
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.INT, description="A cursor: the entries after it (default 0)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Entries per answer, 1 to {FEED_MAX_PAGE}."),
+        ],
+        responses={
+            200: serializers.ChangeFeedSerializer,
+            **{code: answer for code, answer in ERRORS.items() if code != 404},
+            410: OpenApiResponse(description="The cursor is older than the feed keeps: resync from the lists."),
+        },
+    )
+    def get(self, request):
+        after = _whole_number(request, "after", 0, 0)
+        limit = _whole_number(request, "limit", FEED_PAGE, 1, FEED_MAX_PAGE)
+        pruned_through = ChangeFeedState.objects.values_list("pruned_through", flat=True).first() or 0
+        if after < pruned_through:
+            raise CursorGone(
+                {
+                    "after": [_("Entries after this cursor are no longer kept: resync from the lists, then read on.")],
+                    "oldest_cursor": str(pruned_through),
+                }
+            )
+        viewer = Viewer.for_request(request)
+        entries = list(Change.objects.visible_to(viewer).filter(pk__gt=after).order_by("pk")[:limit])
+        results = []
+        for entry in entries:
+            resource, route = FEED_RESOURCES[entry.resource]
+            results.append(
+                {
+                    "cursor": str(entry.pk),
+                    "resource": resource,
+                    "slug": entry.slug,
+                    "url": api_address(request, route, "slug", entry.slug),
+                    "kind": entry.kind_for(viewer.organisation_ids, viewer.sees_everything),
+                    "changed_at": entry.changed_at,
+                }
+            )
+        cursor = entries[-1].pk if entries else after
+        query = request.query_params.copy()
+        query["after"] = str(cursor)
+        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(
+            serializers.ChangeFeedSerializer({"results": results, "cursor": str(cursor), "next": next_url}).data
+        )

@@ -21,6 +21,9 @@ from .agreements import expired_on as expired_on
 from .agreements import search_document as search_document
 from .base import RestrictedQuerySet as RestrictedQuerySet
 from .base import TimeStampedModel as TimeStampedModel
+from .changes import Change as Change
+from .changes import ChangeFeedState as ChangeFeedState
+from .changes import ChangeKind as ChangeKind
 from .data_version import DataVersion as DataVersion
 from .data_version import locked_for_update as locked_for_update
 from .documents import AgreementDocument as AgreementDocument

@@ -42,6 +42,8 @@ from agreements.models import (
     AgreementParty,
     AgreementSource,
     ApiToken,
+    Change,
+    ChangeFeedState,
     DelegationTrip,
     ExpiryReminder,
     Organisation,
@@ -982,6 +984,7 @@ class Command(BaseCommand):
             )
             counts = generator.run()
             self.finish(generator)
+            self.restart_change_feed()
         if connection.vendor == "postgresql":
             # Fresh statistics for the planner; outside a transaction also VACUUM, so that
             # index-only scans work at once, as they would after autovacuum in production.
@@ -1004,6 +1007,15 @@ class Command(BaseCommand):
         else:
             for model in REPLACED:
                 model.objects.all()._raw_delete(model.objects.db)
+
+    def restart_change_feed(self):
+        """A generated registry is loaded "as of now": its millions of insert
+        entries are not kept, and a cursor from before answers 410 (resync)."""
+        last = Change.objects.aggregate(last=Max("pk"))["last"]
+        if last is None:
+            return
+        Change.objects.all()._raw_delete(Change.objects.db)
+        ChangeFeedState.objects.update_or_create(pk=1, defaults={"pruned_through": last})
 
     def finish(self, generator: Generator):
         if connection.vendor != "postgresql":
