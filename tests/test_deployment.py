@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,3 +244,76 @@ def test_env_example_leaves_unset_what_web_processes_default():
     assert "DATABASE_STATEMENT_TIMEOUT" in defaulted
     active, _commented = env_example()
     assert not defaulted & active, f"set in .env.example, overriding the web default: {sorted(defaulted & active)}"
+
+
+def test_nginx_passes_on_the_scheme_the_tls_terminator_saw(tmp_path):
+    """Behind a TLS terminator nginx itself speaks http: it must pass on the
+    terminator's X-Forwarded-Proto (with $scheme the app redirected https
+    requests to https for ever), and its own scheme when none is given."""
+    import http.server
+    import shutil
+    import socket
+    import subprocess
+    import threading
+    import time
+    import urllib.request
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (.ci/run installs nginx-light)")
+    seen = []
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("X-Forwarded-Proto"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    values = {
+        "LISTEN": f"127.0.0.1:{port}",
+        "UPSTREAM": f"127.0.0.1:{upstream.server_address[1]}",
+        "PID_FILE": str(tmp_path / "nginx.pid"),
+        "TEMP_DIR": str(tmp_path),
+    }
+    config = (ROOT / "deploy" / "nginx.conf.template").read_text()
+    for name, value in values.items():
+        config = config.replace("${" + name + "}", value)
+    (tmp_path / "nginx.conf").write_text(config)
+    tmp_path.chmod(0o777)
+    process = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def get(headers):
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers=headers)
+                    with urllib.request.urlopen(request, timeout=5) as response:  # our own test server
+                        return response.status
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+
+        assert get({"X-Forwarded-Proto": "https"}) == 200
+        assert get({}) == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        upstream.shutdown()
+        upstream.server_close()
+    assert seen == ["https", "http"]
