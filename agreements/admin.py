@@ -277,7 +277,10 @@ class OrganisationAdmin(ImportExportAdmin, RegistryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "short_name", "slug", "kind", "parent"]}),
         (_("Organisation editors"), {"fields": ["members"]}),
-        (_("Location"), {"fields": ["country", "region", "city", "website"]}),
+        (
+            _("Location"),
+            {"fields": ["country", "region", "city", "website", "latitude", "longitude", "coordinates_source"]},
+        ),
         (_("Description"), {"fields": [*Organisation.description.fields, "language"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]

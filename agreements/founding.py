@@ -15,6 +15,7 @@ history (django-simple-history), where the loader leaves ``FOUNDING_REASON``.
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import models, transaction
 
@@ -70,6 +71,15 @@ SOURCE_AUTOLAND = {
 def tr(name: str, *, de: str, en: str, pl: str = "") -> dict[str, str]:
     """The per-language fields of one translated text."""
     return {f"{name}_de": de, f"{name}_en": en, f"{name}_pl": pl}
+
+
+def place(latitude: str, longitude: str, source: str) -> dict:
+    """Where the map pages draw an organisation: a city centre's coordinates
+    (degrees, rounded to 0.01°, about a kilometre) and where they come from."""
+    return {"latitude": Decimal(latitude), "longitude": Decimal(longitude), "coordinates_source": source}
+
+
+CITY_CENTRE = "City centre of %s (WGS 84, rounded to 0.01°)"
 
 
 @dataclass
@@ -149,6 +159,8 @@ def load_founding_data() -> Report:
             "country": "DE",
             "region": "Sachsen",
             "website": "https://amz-sachsen.de/",
+            # No source names the network's city: the map draws it in the middle of its region.
+            **place("51.00", "13.40", "Approximate centre of Saxony: the region recorded, no city (WGS 84)"),
             "language": "de",
             **tr(
                 "description",
@@ -171,6 +183,7 @@ def load_founding_data() -> Report:
             "country": "PL",
             "region": "Województwo śląskie",
             "city": "Katowice",
+            **place("50.26", "19.02", CITY_CENTRE % "Katowice"),
             "language": "en",
             **tr(
                 "description",
@@ -192,6 +205,8 @@ def load_founding_data() -> Report:
             "kind": OrganisationKind.ASSOCIATION,
             "country": "DE",
             "region": "Sachsen",
+            "city": "Dresden",
+            **place("51.05", "13.74", CITY_CENTRE % "Dresden"),
             "language": "de",
             **tr(
                 "description",
@@ -212,6 +227,9 @@ def load_founding_data() -> Report:
             "short_name": "SoDA",
             "kind": OrganisationKind.ASSOCIATION,
             "country": "PL",
+            # Its registered seat, as its privacy policy (sodapl.com) states.
+            "city": "Kraków",
+            **place("50.06", "19.94", CITY_CENTRE % "Kraków"),
             "language": "en",
             **tr(
                 "description",
@@ -230,6 +248,8 @@ def load_founding_data() -> Report:
             "kind": OrganisationKind.PUBLIC_AUTHORITY,
             "country": "DE",
             "region": "Sachsen",
+            "city": "Dresden",
+            **place("51.05", "13.74", CITY_CENTRE % "Dresden"),
             "language": "de",
             **tr(
                 "description",

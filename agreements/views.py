@@ -1,14 +1,16 @@
 """Public pages. They show what the public may see: the anonymous case of the
 shared visibility rule (``Viewer()``), whoever is logged in."""
 
+import csv
 import functools
 import hashlib
+import io
 import json
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -16,6 +18,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from . import charts, maps, statistics
 from .access import PUBLIC, Viewer
 from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
@@ -230,13 +233,19 @@ def organisation_detail(request, slug):
         Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
     )
     page = _page(request, its_agreements.order_by(*NEWEST_FIRST).for_listing())
-    partners = (
+    partners = list(
         Organisation.objects.filter(
             Exists(AgreementParty.objects.filter(organisation=OuterRef("pk"), agreement__in=its_agreements))
         )
         .exclude(pk=organisation.pk)
+        .annotate(shared=Count("agreement_parties", filter=Q(agreement_parties__agreement__in=its_agreements)))
         .order_by("name")
     )
+    partner_map = None
+    if partners and any(maps.placed(o) for o in [organisation, *partners]):
+        partner_links = [maps.Link(organisation, partner, partner.shared) for partner in partners]
+        title = _("Map of %(name)s and its partners") % {"name": organisation.display_name}
+        partner_map = maps.map_svg("partner-map", title, [organisation, *partners], partner_links, zoom=True)
     data = {
         "@context": "https://schema.org",
         **_organisation_ld(request, organisation),
@@ -253,6 +262,8 @@ def organisation_detail(request, slug):
             "agreements": page.object_list,
             "query_without_page": _query_without(request, "page"),
             "partners": partners,
+            "partner_map": partner_map,
+            "unplaced": maps.unplaced_note([organisation, *partners]) if partner_map else "",
             "json_ld": json_ld(data),
         },
     )
@@ -391,6 +402,91 @@ def topic_detail(request, slug):
         "query_without_page": _query_without(request, "page"),
     }
     return render(request, "agreements/topic_detail.html", context)
+
+
+def _filter_query(request) -> str:
+    """The list's filters of this request (not its page or ordering), as a query string."""
+    query = request.GET.copy()
+    for name in list(query):
+        if name not in FILTER_PARAMETERS or name == "ordering":
+            query.pop(name)
+    return query.urlencode()
+
+
+def _csv_response(filename: str, columns: list[str], rows) -> HttpResponse:
+    out = io.StringIO()
+    out.write("\ufeff")  # a byte-order mark, so spreadsheet programs read UTF-8
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _filter_errors(errors) -> JsonResponse:
+    return JsonResponse({"error": _("Some filters could not be used."), "parameters": errors}, status=400)
+
+
+@cached_page
+def statistics_page(request):
+    """Statistics of the published agreements the list's filters select: a
+    chart and a table per view of them, each table also as a CSV file."""
+    queryset, errors = filtered_agreements(request)
+    query = _filter_query(request)
+    sections, total = [], 0
+    if not errors:
+        data = statistics.compute(queryset)
+        total = data["total"]
+        for table in statistics.tables(data):
+            chart = charts.bar_chart(f"chart-{table.slug}", table.title, table.chart_rows)
+            sections.append({"table": table, "chart": chart})
+    context = {"sections": sections, "total": total, "errors": errors, "query": query}
+    return render(request, "agreements/statistics.html", context, status=400 if errors else 200)
+
+
+@cached_page
+def statistics_csv(request, table):
+    if table not in statistics.TABLES:
+        raise Http404("No such table.")
+    queryset, errors = filtered_agreements(request)
+    if errors:
+        return _filter_errors(errors)
+    chosen = next(t for t in statistics.tables(statistics.compute(queryset)) if t.slug == table)
+    return _csv_response(f"statistics-{table}.csv", chosen.columns, chosen.rows)
+
+
+@cached_page
+def agreement_map(request):
+    """Where the parties of the published agreements the list's filters select
+    are, and a line for each pair of them that signed together."""
+    queryset, errors = filtered_agreements(request)
+    links, organisations = ([], []) if errors else maps.links(queryset)
+    shown = links[: maps.MAX_LINKS]
+    context = {
+        "errors": errors,
+        "query": _filter_query(request),
+        "links": shown,
+        "link_count": len(links),
+        "organisations": organisations,
+        "map": maps.map_svg("agreement-map", _("Map of the partners and their agreements"), organisations, shown),
+        "unplaced": maps.unplaced_note(organisations),
+    }
+    return render(request, "agreements/agreement_map.html", context, status=400 if errors else 200)
+
+
+@cached_page
+def map_links_csv(request):
+    queryset, errors = filtered_agreements(request)
+    if errors:
+        return _filter_errors(errors)
+    links, _organisations = maps.links(queryset)
+    columns = [_("Organisation"), _("Country"), _("Organisation"), _("Country"), _("Agreements")]
+    rows = [
+        (link.first.name, link.first.country.code, link.second.name, link.second.country.code, link.agreements)
+        for link in links
+    ]
+    return _csv_response("map-links.csv", columns, rows)
 
 
 def document_file_response(document: AgreementDocument) -> FileResponse:

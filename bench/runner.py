@@ -179,6 +179,11 @@ def scenarios(p: dict) -> list[Scenario]:
         Scenario("Agreement page", f"/agreements/{p['agreement']}/", smoke=True),
         Scenario(f"Organisation page ({p['organisation_agreements']} agr.)", f"/organisations/{p['organisation']}/"),
         Scenario("Atom feed", "/feeds/agreements/", smoke=True),
+        Scenario("Statistics page", "/statistics/", smoke=True),
+        Scenario("Statistics page, uncached", "/statistics/", vary=True),
+        Scenario(f"Statistics: country={p['country']}", f"/statistics/?country={p['country']}"),
+        Scenario("Map page", "/map/", smoke=True),
+        Scenario("Map page, uncached", "/map/", vary=True),
     ]
 
 

@@ -28,6 +28,9 @@ PAGE_TYPES = {
     "topic": "/topics/software-development/",
     "no_results": "/?kind=other",
     "bad_filter": "/?year=abc",
+    "statistics": "/statistics/",
+    "statistics_filtered": "/statistics/?country=PL",
+    "map": "/map/",
 }
 PREFIXES = {"de": "", "en": "/en", "pl": "/pl"}
 

@@ -22,7 +22,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agreements import admin_lifecycle
+from agreements import admin_lifecycle, statistics
 from agreements.models import DataVersion
 from agreements.models.data_version import _DATA_VERSION_BUMP as DATA_VERSION_BUMP
 
@@ -88,6 +88,11 @@ SITE_URLS = {
     "agreements:trip_detail": "public_detail",
     "agreements:signingevent_detail": "public_detail",
     "agreements:topic_detail": "public_detail",
+    "api:statistics": "page",  # counts of what the caller may see
+    "agreements:statistics": "page",
+    "agreements:statistics_csv": "statistics_table",
+    "agreements:map": "page",
+    "agreements:map_links_csv": "page",
 }
 API_RESOURCES = {
     "agreement": "agreements.agreement",
@@ -267,6 +272,8 @@ def doors(cast):
                 content_type = ContentType.objects.get_for_model(model)
                 for record, hidden in targets[label]:
                     result.append((reverse(name, args=[content_type.pk, record.pk]), label, record, hidden))
+        elif kind[1] == "statistics_table":
+            result += [(reverse(name, kwargs={"table": table}), None, None, False) for table in statistics.TABLES]
         elif kind[1] == "catch_all":
             result.append(("/admin/no-such-page/", None, None, False))
         elif kind[1] == "login":
@@ -275,6 +282,7 @@ def doors(cast):
             result.append((reverse(name), None, None, False))
     # The public pages in the other languages, and filtered lists.
     result += [(url, None, None, False) for url in ("/en/", "/pl/", "/en/agreements/?q=hydrogen", "/?country=IS")]
+    result += [(url, None, None, False) for url in ("/en/statistics/?country=IS", "/en/map/?party=org-far")]
     result += [(f"/en/agreements/{cast.hidden_a.slug}/", "agreements.agreement", cast.hidden_a, True)]
     return result
 

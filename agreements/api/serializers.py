@@ -614,17 +614,3 @@ class ChangeFeedSerializer(serializers.Serializer):
     results = ChangeSerializer(many=True)
     cursor = serializers.CharField(help_text="The last entry's cursor (the `after` given when there is none).")
     next = serializers.URLField(help_text="Where to read on (poll it again when `results` is empty).")
-
-
-# Statistics (GET /api/v1/statistics/): counts only, of the agreements the caller may see.
-
-
-class YearCountSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    agreements = serializers.IntegerField(min_value=1)
-
-
-class KindCountSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="cooperation_agreement, memorandum_of_understanding, …")
-    label = serializers.CharField(help_text="The kind in the answer's language.")
-    agreements = serializers.IntegerField(min_value=1)

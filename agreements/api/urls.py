@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .statistics import StatisticsView
 
 app_name = "api"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("documents/<int:pk>/file/", views.DocumentFileView.as_view(), name="document-file"),
+    path("statistics/", StatisticsView.as_view(), name="statistics"),
     path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("", include(router.urls)),
 ]

@@ -1,6 +1,7 @@
 """Organisations, people and topics."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -25,6 +26,31 @@ class Organisation(TimeStampedModel):
     region = models.CharField(_("region"), max_length=120, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
     website = models.URLField(_("website"), blank=True)
+    # Where the map pages draw it (WGS 84 degrees); both or neither.
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_("Degrees north (WGS 84), e.g. 51.05 for Dresden."),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("Degrees east (WGS 84), e.g. 13.74 for Dresden."),
+    )
+    coordinates_source = models.CharField(
+        _("source of the coordinates"),
+        max_length=250,
+        blank=True,
+        help_text=_("Where the coordinates come from, e.g. “city centre of Dresden”."),
+    )
     description = translated(models.TextField(_("description")))
     language = language_field()
     parent = models.ForeignKey(
@@ -78,6 +104,19 @@ class Organisation(TimeStampedModel):
                 condition=~Q(parent=F("pk")),
                 name="organisation_not_own_parent",
                 violation_error_message=_("An organisation cannot be its own parent."),
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="organisation_coordinates_complete",
+                violation_error_message=_("Give both latitude and longitude (in degrees), or neither."),
             ),
         ]
 
