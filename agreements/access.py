@@ -33,6 +33,7 @@ from .models import (
     Change,
     DelegationTrip,
     ExpiryReminder,
+    LegalPage,
     Organisation,
     Person,
     ProgrammeItem,
@@ -177,7 +178,9 @@ def _person(viewer: Viewer, action: str) -> Q:
 
 
 def _reference(viewer: Viewer, action: str) -> Q:
-    """Topics, events, trips and their programme are public; the model permission decides writes."""
+    """Topics, events, trips and their programme, and the legal pages, are
+    public; the model permission decides writes (registry administrators only
+    have it for the legal pages)."""
     return ALL
 
 
@@ -211,6 +214,7 @@ RULES: dict[type, Callable[[Viewer, str], Q]] = {
     DelegationTrip: _reference,
     TripStop: _reference,
     ProgrammeItem: _reference,
+    LegalPage: _reference,
     Change: _change,
     ApiToken: _staff_only,
     ExpiryReminder: _staff_only,

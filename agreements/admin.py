@@ -33,6 +33,7 @@ from .models import (
     ApiToken,
     DelegationTrip,
     ExpiryReminder,
+    LegalPage,
     Organisation,
     Person,
     ProgrammeItem,
@@ -750,3 +751,24 @@ class ApiTokenAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 "title": _("API token created"),
             },
         )
+
+
+# --------------------------------------------------------------------------
+# Legal pages
+
+
+@admin.register(LegalPage)
+class LegalPageAdmin(RegistryAdmin):
+    """The legal notice, privacy notice and accessibility statement: one page
+    of each kind, always there (the footer links them), so edited but never
+    added or deleted. Registry administrators hold the permissions; editors none."""
+
+    list_display = ["__str__", "kind", "updated_at"]
+    readonly_fields = ["kind", "created_at", "updated_at"]
+    fields = ["kind", *LegalPage.title.fields, *LegalPage.body.fields, "language", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,3 +13,8 @@ class AgreementsConfig(AppConfig):
 
         # The change feed's triggers, as the schema now is (a later column counts; SQLite rebuilds drop them).
         post_migrate.connect(feed_triggers_after_migrate, sender=self, dispatch_uid="agreements_feed_triggers")
+
+        from .legal import legal_pages_after_migrate
+
+        # The legal pages' first texts, for each kind without a page (as the sites framework's default site).
+        post_migrate.connect(legal_pages_after_migrate, sender=self, dispatch_uid="agreements_legal_pages")

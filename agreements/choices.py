@@ -85,6 +85,14 @@ class ProgrammeItemKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class LegalPageKind(models.TextChoices):
+    """The pages a German public body's site must have; each is served at its own address."""
+
+    IMPRINT = "imprint", _("Legal notice")
+    PRIVACY = "privacy", _("Privacy notice")
+    ACCESSIBILITY = "accessibility", _("Accessibility statement")
+
+
 class TextLanguage(models.TextChoices):
     """Languages reader-facing text can be held in; the first is the default."""
 

@@ -33,7 +33,18 @@ from .models import (
 
 MAX_QUERY_LENGTH = 200
 EXPIRED = "expired"
-STATUS_CHOICES = [*AgreementStatus.choices, (EXPIRED, _("Expired"))]
+IN_FORCE = "in_force"
+STATUS_CHOICES = [*AgreementStatus.choices, (EXPIRED, _("Expired")), (IN_FORCE, _("In force"))]
+
+
+def status_condition(value: str, today: datetime.date) -> Q:
+    """A stored status, or a derived one: "expired" (signed, validity ran out
+    before ``today``) and "in force" (signed and not expired)."""
+    if value == EXPIRED:
+        return expired_on(today)
+    if value == IN_FORCE:
+        return Q(status=AgreementStatus.SIGNED) & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    return Q(status=value)
 
 
 def without_empty(data):
@@ -171,7 +182,9 @@ def translated_fields(*names: str) -> list[str]:
 
 class AgreementFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", label=_("Status (repeatable; 'expired' is derived)")
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        label=_("Status (repeatable; 'expired' and 'in_force', signed and not expired, are derived)"),
     )
     # distinct=False: a column of the row itself needs no DISTINCT (which costs a sort of every match).
     kind = django_filters.MultipleChoiceFilter(
@@ -227,11 +240,9 @@ class AgreementFilterSet(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value: str):
         values = value
-        today = timezone.localdate()
-        expired = expired_on(today)
         condition = Q()
         for value in values:
-            condition |= expired if value == EXPIRED else Q(status=value)
+            condition |= status_condition(value, timezone.localdate())
         return queryset.filter(condition)
 
     def filter_party(self, queryset, name, value: str):

@@ -24,4 +24,8 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("documents/<int:pk>/", views.document_download, name="document_download"),
     path("calendar.ics", views.cached_page(feeds.calendar), name="calendar"),
+    # The legal pages, one address each (LegalPageKind's values are the names).
+    path("imprint/", views.legal_page, {"kind": "imprint"}, name="imprint"),
+    path("privacy/", views.legal_page, {"kind": "privacy"}, name="privacy"),
+    path("accessibility/", views.legal_page, {"kind": "accessibility"}, name="accessibility"),
 ]

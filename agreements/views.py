@@ -18,10 +18,11 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from . import charts, maps, statistics
+from . import charts, facets, maps, statistics
 from .access import PUBLIC, Viewer
 from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
+from .legal import render_body
 from .models import (
     NEWEST_FIRST,
     Agreement,
@@ -29,6 +30,7 @@ from .models import (
     AgreementParty,
     DataVersion,
     DelegationTrip,
+    LegalPage,
     Organisation,
     Person,
     ProgrammeItem,
@@ -39,7 +41,7 @@ from .models import (
 PAGE_SIZE = 20
 CHOICES_CACHE_SECONDS = 3600
 PAGE_CACHE_SECONDS = 3600
-FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "ordering")
+FILTER_PARAMETERS = ("q", "party", "country", "topic", "kind", "year", "trip", "status", "ordering")
 ORDERINGS = [
     ("-signed_on", gettext_noop("newest first")),
     ("signed_on", gettext_noop("oldest first")),
@@ -93,10 +95,7 @@ def filtered_agreements(request):
 
     Returns (queryset, errors); errors name the parameters that could not be used.
     """
-    data = request.GET.copy()
-    for name in list(data):
-        if name not in FILTER_PARAMETERS:
-            data.pop(name)
+    data = list_filters(request)
     filterset = AgreementFilterSet(data, queryset=published_agreements())
     if not filterset.is_valid():
         return Agreement.objects.none(), filterset.errors
@@ -104,6 +103,15 @@ def filtered_agreements(request):
     if not data.get("ordering") and not data.get("q"):
         queryset = queryset.order_by(*NEWEST_FIRST)
     return queryset, {}
+
+
+def list_filters(request):
+    """The list's filters in the request's query string (no other parameter)."""
+    data = request.GET.copy()
+    for name in list(data):
+        if name not in FILTER_PARAMETERS:
+            data.pop(name)
+    return data
 
 
 @cached_page
@@ -129,6 +137,8 @@ def agreement_list(request):
         "query_without_page": _query_without(request, "page"),
         **_filter_choices(),
         "kinds": AgreementKind.choices,
+        "statuses": facets.PUBLIC_STATUSES,
+        "facets": {} if errors else facets.facet_counts(list_filters(request)),
         "orderings": [(value, _(label)) for value, label in ORDERINGS],
     }
     return render(request, "agreements/agreement_list.html", context, status=400 if errors else 200)
@@ -487,6 +497,13 @@ def map_links_csv(request):
         for link in links
     ]
     return _csv_response("map-links.csv", columns, rows)
+
+
+@cached_page
+def legal_page(request, kind):
+    """The legal notice, privacy notice or accessibility statement (``kind`` comes from the URL)."""
+    page = get_object_or_404(LegalPage.objects.visible_to(PUBLIC), kind=kind)
+    return render(request, "agreements/legalpage_detail.html", {"page": page, "body": render_body(page.body)})
 
 
 def document_file_response(document: AgreementDocument) -> FileResponse:

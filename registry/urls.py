@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from agreements import sitemaps
+
 admin.site.site_header = _("Cooperation Agreement Registry")
 admin.site.site_title = _("Agreement Registry")
 admin.site.index_title = _("Registry administration")
@@ -10,6 +12,10 @@ admin.site.index_title = _("Registry administration")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("agreements.api.urls")),
+    # For crawlers, one of each for every language (each address names its alternates).
+    path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
 ]
 # Public pages: German unprefixed, English under /en/, Polish under /pl/.
 urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)

@@ -28,6 +28,9 @@ PAGE_TYPES = {
     "topic": "/topics/software-development/",
     "no_results": "/?kind=other",
     "bad_filter": "/?year=abc",
+    "imprint": "/imprint/",
+    "privacy": "/privacy/",
+    "accessibility": "/accessibility/",
     "statistics": "/statistics/",
     "statistics_filtered": "/statistics/?country=PL",
     "map": "/map/",
@@ -109,6 +112,17 @@ def test_every_page_type_passes_axe(site, page, language):
             failures[name] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
         assert results.response["passes"], name  # axe really ran its rules
     assert failures == {}
+
+
+def test_an_agreement_page_prints_without_the_site_chrome(site, page):
+    page.goto(site + "/en/agreements/amz-sa-am-cooperation-2021/")
+    page.emulate_media(media="print")
+    for chrome in (".site-header", ".site-footer", ".skip-link", ".breadcrumb"):
+        assert not page.locator(chrome).is_visible(), chrome
+    assert page.locator("h1").is_visible()
+    # Links are written out after their text.
+    after = page.evaluate("getComputedStyle(document.querySelector('main table a[href]'), '::after').content")
+    assert "/en/organisations/" in after
 
 
 STAFF_PAGES = [

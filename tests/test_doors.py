@@ -23,8 +23,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements import admin_lifecycle, statistics
-from agreements.models import DataVersion
+from agreements.models import DataVersion, LegalPage
 from agreements.models.data_version import _DATA_VERSION_BUMP as DATA_VERSION_BUMP
+from agreements.sitemaps import SITEMAPS
 
 from .helpers import ROLES, SEES_HIDDEN_OF_A, SEES_HIDDEN_OF_B, FormReader, body
 
@@ -47,6 +48,7 @@ ADMIN_VIEWS = {
     "agreements.signingevent": STANDARD | HISTORY,
     "agreements.delegationtrip": STANDARD | HISTORY,
     "agreements.programmeitem": STANDARD | HISTORY,
+    "agreements.legalpage": STANDARD | HISTORY,
     "agreements.apitoken": STANDARD | HISTORY,
     "auth.user": STANDARD | {"password_change"},
     "auth.group": STANDARD,
@@ -88,6 +90,12 @@ SITE_URLS = {
     "agreements:trip_detail": "public_detail",
     "agreements:signingevent_detail": "public_detail",
     "agreements:topic_detail": "public_detail",
+    "agreements:imprint": "page",
+    "agreements:privacy": "page",
+    "agreements:accessibility": "page",
+    "robots_txt": "page",
+    "sitemap": "page",
+    "sitemap_section": "sitemap_section",
     "api:statistics": "page",  # counts of what the caller may see
     "agreements:statistics": "page",
     "agreements:statistics_csv": "statistics_table",
@@ -180,6 +188,7 @@ def records(cast) -> dict[str, list[tuple[object, bool]]]:
         "agreements.signingevent": [(cast.event, False)],
         "agreements.delegationtrip": [(cast.trip, False)],
         "agreements.programmeitem": [(cast.programme_item, False)],
+        "agreements.legalpage": [(LegalPage.objects.get(kind="imprint"), False)],
         "agreements.apitoken": [(cast.org_a.api_tokens.get(), False)],
         "auth.user": [(cast.users["editor_a"], False)],
         "auth.group": [(Group.objects.get(name="organisation editor"), False)],
@@ -274,6 +283,8 @@ def doors(cast):
                     result.append((reverse(name, args=[content_type.pk, record.pk]), label, record, hidden))
         elif kind[1] == "statistics_table":
             result += [(reverse(name, kwargs={"table": table}), None, None, False) for table in statistics.TABLES]
+        elif kind[1] == "sitemap_section":
+            result += [(reverse(name, kwargs={"section": section}), None, None, False) for section in SITEMAPS]
         elif kind[1] == "catch_all":
             result.append(("/admin/no-such-page/", None, None, False))
         elif kind[1] == "login":
@@ -282,6 +293,7 @@ def doors(cast):
             result.append((reverse(name), None, None, False))
     # The public pages in the other languages, and filtered lists.
     result += [(url, None, None, False) for url in ("/en/", "/pl/", "/en/agreements/?q=hydrogen", "/?country=IS")]
+    result += [(url, None, None, False) for url in ("/en/?status=in_force&party=org-a", "/pl/?status=expired")]
     result += [(url, None, None, False) for url in ("/en/statistics/?country=IS", "/en/map/?party=org-far")]
     result += [(f"/en/agreements/{cast.hidden_a.slug}/", "agreements.agreement", cast.hidden_a, True)]
     return result

@@ -86,7 +86,7 @@ def test_a_fallback_text_is_marked_with_its_language(german_only):
     assert '<span lang="de">Ministerin</span>' in detail
 
     assert '<span lang="de">Kooperation mit Schlesien</span>' in page("/pl/agreements/")
-    assert '<option value="chains" lang="de">Lieferketten</option>' in page("/pl/agreements/")
+    assert '<option value="chains" lang="de">Lieferketten (1)</option>' in page("/pl/agreements/")
     assert '<span lang="de">Netzwerk in Sachsen</span>' in page("/pl/organisations/amz/")
     assert '<h1><span lang="de">Lieferketten</span></h1>' in page("/pl/topics/chains/")
     assert '<span lang="de">Lieferketten</span>' in page("/pl/topics/")

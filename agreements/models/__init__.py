@@ -31,6 +31,7 @@ from .documents import AgreementSource as AgreementSource
 from .documents import document_upload_to as document_upload_to
 from .idempotency import IDEMPOTENCY_KEY_TTL as IDEMPOTENCY_KEY_TTL
 from .idempotency import IdempotencyKey as IdempotencyKey
+from .legal import LegalPage as LegalPage
 from .organisations import ORGANISATION_PROFILE_FIELDS as ORGANISATION_PROFILE_FIELDS
 from .organisations import Organisation as Organisation
 from .organisations import Person as Person

@@ -6,6 +6,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from agreements.models.base import LocalizedText
+
 register = template.Library()
 
 
@@ -26,10 +28,18 @@ def lang(text, line_breaks="", autoescape=True):
     return format_html('<span lang="{}">{}</span>', language, html) if language else html
 
 
+def _counted(label, count: int):
+    """``label (count)``, still in the label's language."""
+    language = getattr(label, "language", None)
+    text = f"{label} ({count})"
+    return LocalizedText(text, language) if language else text
+
+
 @register.simple_tag
-def options(choices, selected=()):
+def options(choices, selected=(), counts=None):
     """``<option>`` elements for ``(value, label)`` pairs, the selected values
-    marked, a label in another language than the page's marked with it. The
+    marked, a label in another language than the page's marked with it, and
+    with ``counts`` (a dict: value → number) the number after each label. The
     list page has over a thousand of them (organisations, countries); a
     template loop, or ``format_html`` per option, spends tens of milliseconds
     on what this does in one or two."""
@@ -41,6 +51,8 @@ def options(choices, selected=()):
         marked = f' lang="{language}"' if language and language != active else ""
         return f"{' selected' if value in chosen else ''}{marked}"
 
+    if isinstance(counts, dict):
+        choices = [(value, _counted(label, counts.get(str(value), 0))) for value, label in choices]
     html = "".join(
         f'<option value="{escape(str(value))}"{attributes(value, label)}>{escape(str(label))}</option>'
         for value, label in choices
