@@ -22,6 +22,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 
+from agreements.search import escape_like, phrase
+from agreements.search import terms as search_terms
+
 set_json_loads(orjson.loads)
 
 DATABASE_URL = os.environ["DATABASE_URL"]
@@ -165,7 +168,7 @@ class BadRequest(Exception):
     pass
 
 
-def where_clause(query: dict) -> tuple[str, list, str | None]:
+def where_clause(query: dict) -> tuple[str, list, tuple | None]:
     """The product's filters used by the benchmark: party, topic, year, q."""
     conditions, params, search = [PUBLIC], [], None
     for slug in query.get("party", []):
@@ -187,14 +190,13 @@ def where_clause(query: dict) -> tuple[str, list, str | None]:
             raise BadRequest("year") from None
         conditions.append("a.signed_on BETWEEN %s AND %s")
         params += [datetime.date(year, 1, 1), datetime.date(year, 12, 31)]
-    text = (query.get("q") or [""])[0].strip()
-    if text:
-        search = text
-        conditions.append(
-            "a.search_vector @@ (websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s) "
-            "|| websearch_to_tsquery('simple', %s))"
-        )
-        params += [text, text, text]
+    text = (query.get("q") or [""])[0]
+    words = search_terms(text)
+    if words:
+        search = (words, phrase(text))
+        for word in words:  # the product's rule (agreements.search): every word in the folded text
+            conditions.append("a.search_text LIKE %s")
+            params.append(f"%{escape_like(word)}%")
     return " AND ".join(conditions), params, search
 
 
@@ -217,11 +219,12 @@ def api_list(environ, query, base, web):
     # row skipped by OFFSET.
     rank, rank_params, order = "0", [], "p.signed_on DESC, p.id DESC"
     if search:
-        rank = (
-            "ts_rank(a.search_vector, websearch_to_tsquery('german', %s) || websearch_to_tsquery('english', %s) "
-            "|| websearch_to_tsquery('simple', %s))"
-        )
-        rank_params, order = [search] * 3, "p.rank DESC, p.id DESC"
+        # The product's rank: the exact title, then titles holding every word, then the rest; newest first.
+        words, title = search
+        in_title = " AND ".join(["a.search_title LIKE %s"] * len(words))
+        rank = f"CASE WHEN a.search_title LIKE %s THEN 2 WHEN {in_title} THEN 1 ELSE 0 END"
+        rank_params = [f"%\n{escape_like(title)}\n%", *(f"%{escape_like(w)}%" for w in words)]
+        order = "p.rank DESC, p.signed_on DESC NULLS LAST, p.id DESC"
     inner_order = order.replace("p.rank", "rank").replace("p.", "a.")
     with conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(

@@ -16,12 +16,8 @@ def create_search_index(apps, schema_editor):
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {INDEX} ON agreements_agreement USING gin (search_vector)"
         )
-        # Fill the document for agreements that exist already.
-        Agreement = apps.get_model("agreements", "Agreement")
-        if Agreement.objects.exists():
-            from agreements.models import Agreement as CurrentAgreement
-
-            CurrentAgreement.objects.all().refresh_derived()
+        # Agreements that exist already get their searchable text from 0022
+        # (which replaced this document), filled by today's definition.
 
 
 def drop_search_index(apps, schema_editor):

@@ -3,11 +3,9 @@
 import datetime
 from typing import TYPE_CHECKING
 
-from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, OuterRef, Q, StringAgg, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,35 +21,42 @@ from ..choices import (
 
 if TYPE_CHECKING:
     from ..access import Viewer
+from ..search import Lines, SearchTextField, folded
 from .base import RestrictedQuerySet, TimeStampedModel, language_field, precision_matches, some_translation, translated
 from .documents import AgreementDocument
 from .organisations import Organisation, Person, Topic
 from .trips import SigningEvent
 
-# PostgreSQL has German and English stemmers; Polish text is indexed as words.
-TEXT_SEARCH_CONFIGS = {"de": "german", "en": "english", "pl": "simple"}
 
-
-def search_document() -> SearchVector:
-    """The weighted search document of an agreement, as an SQL expression:
-    titles and party names weigh most, then summaries, then objectives."""
-    party_names = (
+def search_document() -> dict:
+    """The searchable text of an agreement, as SQL expressions for its two
+    columns, folded (``agreements.search``): ``search_text`` holds the titles,
+    the parties' names, short names, regions and cities, the signing event's
+    city and venue, the summaries and the objectives, in every language, one
+    per line; ``search_title`` the titles alone, each on a line of its own
+    (for ranking). One definition, written by ``save()``,
+    ``refresh_derived()``, migration 0022 and ``generate_registry``."""
+    parties = (
         AgreementParty.objects.filter(agreement=OuterRef("pk"))
         .values("agreement")
         .annotate(
-            names=StringAgg(
-                Concat("organisation__name", Value(" "), "organisation__short_name", output_field=models.TextField()),
-                Value(" "),
+            text=StringAgg(
+                Lines("organisation__name", "organisation__short_name", "organisation__region", "organisation__city"),
+                Value("\n"),
             )
         )
-        .values("names")
+        .values("text")
     )
-    names = Coalesce(Subquery(party_names), Value(""), output_field=models.TextField())
-    vector = SearchVector(names, config="simple", weight="A")
-    for name, weight in (("title", "A"), ("summary", "B"), ("objectives", "C")):
-        for language, config in TEXT_SEARCH_CONFIGS.items():
-            vector += SearchVector(f"{name}_{language}", config=config, weight=weight)
-    return vector
+    place = SigningEvent.objects.filter(pk=OuterRef("signing_event_id")).values(text=Lines("city", "venue"))
+    text = Lines(
+        *Agreement.title.fields,
+        Subquery(parties),
+        Subquery(place),
+        *Agreement.summary.fields,
+        *Agreement.objectives.fields,
+    )
+    title = Lines(Value(""), *Agreement.title.fields, Value(""))
+    return {"search_text": folded(text), "search_title": folded(title)}
 
 
 # Agreements the public may see: public ones that were signed.
@@ -79,7 +84,7 @@ class AgreementQuerySet(RestrictedQuerySet):
         """What a table of agreements shows (title, parties, topics, signing
         date or event): the related rows in three queries whatever the page size."""
         return (
-            self.defer("search_vector")
+            self.defer("search_text", "search_title")
             .select_related("signing_event")
             .prefetch_related(
                 "topics", models.Prefetch("parties", queryset=AgreementParty.objects.select_related("organisation"))
@@ -90,7 +95,7 @@ class AgreementQuerySet(RestrictedQuerySet):
         """The select/prefetch set that lists and detail pages need; nested
         people and documents are narrowed to what ``viewer`` may see."""
         return (
-            self.defer("search_vector")
+            self.defer("search_text", "search_title")
             .select_related("signing_event__trip")
             .prefetch_related(
                 "topics",
@@ -110,15 +115,17 @@ class AgreementQuerySet(RestrictedQuerySet):
         )
 
     def refresh_derived(self) -> int:
-        """Recompute what is derived from related rows: the search document
-        (title, summary, objectives in every language plus party names) and
+        """Recompute what is derived from related rows: the searchable text
+        (``search_document()``: the parties' names are part of it) and
         ``updated_at`` (the parties are part of the agreement's record, which
         ``If-Match`` compares). Answers and pages are kept fresh by the data
         version, whatever the write."""
-        values = {"updated_at": timezone.now()}
-        if connection.vendor == "postgresql":
-            values["search_vector"] = search_document()
-        return self.update(**values)
+        return self.update(updated_at=timezone.now(), **search_document())
+
+    def refresh_search(self) -> int:
+        """Recompute the searchable text alone (a signing event's place changed:
+        the agreement's own record did not)."""
+        return self.update(**search_document())
 
 
 class Agreement(TimeStampedModel):
@@ -204,10 +211,12 @@ class Agreement(TimeStampedModel):
     succession = models.CharField(
         _("relation to the earlier agreement"), max_length=12, choices=SuccessionKind.choices, blank=True
     )
-    # Full-text search document, PostgreSQL only (GIN-indexed by migration 0002).
-    search_vector = SearchVectorField(null=True, editable=False)
+    # The searchable text, folded (search_document(); trigram-indexed on PostgreSQL by migration 0021).
+    search_text = SearchTextField(null=True, editable=False)
+    search_title = models.TextField(null=True, editable=False)
     history = HistoricalRecords(
-        m2m_fields=[topics], excluded_fields=["search_vector", "signed_date", "signed_date_precision"]
+        m2m_fields=[topics],
+        excluded_fields=["search_text", "search_title", "signed_date", "signed_date_precision"],
     )
 
     objects = AgreementQuerySet.as_manager()
@@ -311,8 +320,7 @@ class Agreement(TimeStampedModel):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "published_at"}
         super().save(*args, **kwargs)
-        if connection.vendor == "postgresql":
-            Agreement.objects.filter(pk=self.pk).update(search_vector=search_document())
+        Agreement.objects.filter(pk=self.pk).refresh_search()
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:agreement_detail", kwargs={"slug": self.slug})

@@ -214,6 +214,13 @@ class SigningEvent(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        from .agreements import Agreement  # agreements name their signing event: imported when used
+
+        super().save(*args, **kwargs)
+        # The event's city and venue are part of its agreements' searchable text.
+        Agreement.objects.filter(signing_event=self).refresh_search()
+
     def get_absolute_url(self) -> str:
         return reverse("agreements:signingevent_detail", kwargs={"slug": self.slug})
 

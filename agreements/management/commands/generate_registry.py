@@ -9,8 +9,8 @@ refuses to add to a registry that already holds agreements unless told to
 replace it.
 
 Bulk writes skip ``save()``, so what ``save()`` would derive is filled here:
-``published_at`` for published agreements and, on PostgreSQL, the search
-document (one ``UPDATE`` with the model's own ``search_document()``). No
+``published_at`` for published agreements and the searchable text (one
+``UPDATE`` with the model's own ``search_document()``). No
 change history is written for generated records.
 """
 
@@ -643,7 +643,6 @@ class Generator:
                 "termination_reason",
                 "predecessor_id",
                 "succession",
-                "search_vector",
                 "created_at",
                 "updated_at",
             ],
@@ -779,7 +778,6 @@ class Generator:
                 reason,
                 predecessor,
                 succession,
-                None,
                 created,
                 updated,
             )
@@ -1018,10 +1016,10 @@ class Command(BaseCommand):
         ChangeFeedState.objects.update_or_create(pk=1, defaults={"pruned_through": last})
 
     def finish(self, generator: Generator):
+        # What Agreement.save() derives: the searchable text, in one statement.
+        Agreement.objects.filter(pk__gte=generator.first_agreement).update(**search_document())
         if connection.vendor != "postgresql":
             return
-        # What Agreement.save() derives: the search document, in one statement.
-        Agreement.objects.filter(pk__gte=generator.first_agreement).update(search_vector=search_document())
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), SEQUENCED):
                 cursor.execute(sql)
