@@ -43,6 +43,7 @@ from .models import (
     TripStop,
 )
 from .resources import AgreementResource, OrganisationResource
+from .search import folded_fields as folded
 from .services import agreement_parties_check, record_version, stale_write_check, token_create, token_revoke
 
 
@@ -271,7 +272,7 @@ class OrganisationAdmin(ImportExportAdmin, RegistryAdmin):
     list_display = ["name", "short_name", "kind", "country", "region", "city", "parent", "agreement_count"]
     list_select_related = ["parent"]
     list_filter = ["kind", ("country", CountryFilter)]
-    search_fields = ["name", "short_name", "slug", "city", "region"]
+    search_fields = [*folded("name", "short_name", "city", "region"), "slug"]
     prepopulated_fields = {"slug": ["short_name"]}
     autocomplete_fields = ["parent", "members"]
     readonly_fields = ["created_at", "updated_at"]
@@ -305,7 +306,10 @@ class PersonAdmin(RegistryAdmin):
     list_display = ["name", "position", "organisation", "is_public", "updated_at"]
     list_select_related = ["organisation"]
     list_filter = ["is_public", "organisation__kind", ("organisation__country", CountryFilter)]
-    search_fields = ["name", "slug", *Person.position.fields, "organisation__name", "organisation__short_name"]
+    search_fields = [
+        *folded("name", *Person.position.fields, "organisation__name", "organisation__short_name"),
+        "slug",
+    ]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["organisation"]
     actions = [publish, unpublish]
@@ -322,7 +326,7 @@ class PersonAdmin(RegistryAdmin):
 @admin.register(Topic)
 class TopicAdmin(RegistryAdmin):
     list_display = [*Topic.name.fields, "slug", "agreement_count"]
-    search_fields = [*Topic.name.fields, "slug"]
+    search_fields = [*folded(*Topic.name.fields), "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
     readonly_fields = ["created_at", "updated_at"]
     fields = ["slug", *Topic.name.fields, *Topic.description.fields, "language", "created_at", "updated_at"]
@@ -464,12 +468,8 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         "signing_event__trip",
     ]
     date_hierarchy = "signed_date"
-    search_fields = [
-        *Agreement.title.fields,
-        "slug",
-        "parties__organisation__name",
-        "parties__organisation__short_name",
-    ]
+    # The agreement's searchable text: titles, parties, signing place, summaries and objectives.
+    search_fields = ["search_text__folded", "slug"]
     autocomplete_fields = ["topics", "signing_event", "predecessor"]
     actions = [publish, unpublish]
     inlines = [
@@ -560,7 +560,7 @@ class AgreementDocumentAdmin(DocumentFileMixin, RegistryAdmin):
     readonly_fields = ["download", "created_at", "updated_at"]
     list_select_related = ["agreement"]
     list_filter = ["kind", "is_public", "language"]
-    search_fields = ["title", *(f"agreement__{f}" for f in Agreement.title.fields)]
+    search_fields = folded("title", *(f"agreement__{f}" for f in Agreement.title.fields))
     autocomplete_fields = ["agreement"]
     actions = [publish, unpublish]
     date_hierarchy = "created_at"
@@ -602,7 +602,7 @@ class SigningEventAdmin(RegistryAdmin):
     list_select_related = ["trip"]
     list_filter = [("country", CountryFilter), "trip"]
     date_hierarchy = "date"
-    search_fields = [*SigningEvent.title.fields, "slug", "city", "venue"]
+    search_fields = [*folded(*SigningEvent.title.fields, "city", "venue"), "slug"]
     autocomplete_fields = ["trip", "people_present"]
     prepopulated_fields = {"slug": ["title_en"]}
     inlines = [SignedAgreementInline]
@@ -653,7 +653,7 @@ class DelegationTripAdmin(RegistryAdmin):
     list_select_related = ["leader", "organiser"]
     list_filter = [("destination_country", CountryFilter), "organiser"]
     date_hierarchy = "start_date"
-    search_fields = [*DelegationTrip.title.fields, "slug", "stops__city", "leader__name"]
+    search_fields = [*folded(*DelegationTrip.title.fields, "stops__city", "leader__name"), "slug"]
     autocomplete_fields = ["leader", "organiser", "participant_organisations", "participant_people"]
     prepopulated_fields = {"slug": ["title_en"]}
     inlines = [TripStopInline, ProgrammeItemInline]
@@ -685,7 +685,7 @@ class ProgrammeItemAdmin(RegistryAdmin):
     list_select_related = ["trip"]
     list_filter = ["kind", "trip"]
     date_hierarchy = "date"
-    search_fields = [*ProgrammeItem.title.fields, "city", "venue"]
+    search_fields = folded(*ProgrammeItem.title.fields, "city", "venue")
     autocomplete_fields = ["trip", "part_of", "signing_event"]
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +10,11 @@ class AgreementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from .search import register_sqlite_functions
+
+        # Search folds text with unaccent(): PostgreSQL's contrib function, ours on SQLite.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="agreements_sqlite_functions")
+
         from .feed_triggers import after_migrate as feed_triggers_after_migrate
 
         # The change feed's triggers, as the schema now is (a later column counts; SQLite rebuilds drop them).

@@ -8,18 +8,18 @@ import datetime
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_filters.fields import BaseCSVField
 
+from . import search
 from .choices import AgreementKind, AgreementStatus, OrganisationKind
 from .models import (
+    NEWEST_FIRST,
     Agreement,
     AgreementParty,
     DelegationTrip,
@@ -169,13 +169,6 @@ def text_filter(**kwargs) -> django_filters.CharFilter:
     return django_filters.CharFilter(method="filter_q", max_length=MAX_QUERY_LENGTH, label=_("Search"), **kwargs)
 
 
-def contains_any(fields: list[str], value: str) -> Q:
-    condition = Q()
-    for field in fields:
-        condition |= Q(**{f"{field}__icontains": value})
-    return condition
-
-
 def translated_fields(*names: str) -> list[str]:
     return [f"{name}_{language}" for name in names for language in ("de", "en", "pl")]
 
@@ -267,25 +260,26 @@ class AgreementFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(through.objects.filter(agreement=OuterRef("pk"), topic__in=topics)))
 
     def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        if not value:
+        """Every word of the query in the agreement's searchable text
+        (``search_document()``: titles, parties, the signing place, summaries,
+        objectives; accents and case ignored, parts of words match). Unless
+        another order is asked for: an exact title first, then titles that hold
+        every word, then the rest, each newest first."""
+        words = search.terms(value)
+        if not words:
             return queryset
-        if connection.vendor == "postgresql":
-            query = (
-                SearchQuery(value, config="german", search_type="websearch")
-                | SearchQuery(value, config="english", search_type="websearch")
-                | SearchQuery(value, config="simple", search_type="websearch")
-            )
-            queryset = queryset.filter(search_vector=query)
-            if not self.data.get("ordering"):
-                queryset = queryset.annotate(rank=SearchRank(F("search_vector"), query)).order_by("-rank", "-id")
+        queryset = queryset.filter(search.matching(["search_text"], value))
+        if self.data.get("ordering"):
             return queryset
-        parties = AgreementParty.objects.filter(agreement=OuterRef("pk")).filter(
-            contains_any(["organisation__name", "organisation__short_name"], value)
+        in_title = Q()
+        for word in words:
+            in_title &= Q(search_title__contains=word)
+        rank = Case(
+            When(search_title__contains=f"\n{search.phrase(value)}\n", then=Value(2)),
+            When(in_title, then=Value(1)),
+            default=Value(0),
         )
-        return queryset.filter(
-            contains_any(translated_fields("title", "summary", "objectives"), value) | Exists(parties)
-        )
+        return queryset.alias(rank=rank).order_by(F("rank").desc(), *NEWEST_FIRST)
 
 
 class OrganisationFilterSet(django_filters.FilterSet):
@@ -302,7 +296,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
-        return queryset.filter(contains_any(["name", "short_name", "city", "region"], value.strip()))
+        return queryset.filter(search.matching(["name", "short_name", "city", "region"], value))
 
 
 class PersonFilterSet(django_filters.FilterSet):
@@ -317,7 +311,7 @@ class PersonFilterSet(django_filters.FilterSet):
         form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
-        return queryset.filter(contains_any(["name", *translated_fields("position")], value.strip()))
+        return queryset.filter(search.matching(["name", *translated_fields("position")], value))
 
 
 class TopicFilterSet(django_filters.FilterSet):
@@ -330,7 +324,7 @@ class TopicFilterSet(django_filters.FilterSet):
         form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
-        return queryset.filter(contains_any(["slug", *translated_fields("name")], value.strip()))
+        return queryset.filter(search.matching(["slug", *translated_fields("name")], value))
 
 
 class SigningEventFilterSet(django_filters.FilterSet):
@@ -348,7 +342,7 @@ class SigningEventFilterSet(django_filters.FilterSet):
         form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
-        return queryset.filter(contains_any(["city", "venue", *translated_fields("title")], value.strip()))
+        return queryset.filter(search.matching(["city", "venue", *translated_fields("title")], value))
 
 
 class DelegationTripFilterSet(django_filters.FilterSet):
@@ -366,6 +360,8 @@ class DelegationTripFilterSet(django_filters.FilterSet):
         form = FilterForm
 
     def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        stops = TripStop.objects.filter(trip=OuterRef("pk"), city__icontains=value)
-        return queryset.filter(contains_any(translated_fields("title", "purpose"), value) | Exists(stops))
+        condition = Q()
+        for word in search.terms(value):
+            stops = TripStop.objects.filter(trip=OuterRef("pk"), city__folded=word)
+            condition &= search.in_any(translated_fields("title", "purpose"), word) | Exists(stops)
+        return queryset.filter(condition)

@@ -8,7 +8,7 @@ finds "Silesian" and "Silicon". Every word of the query must occur; a quoted
 "phrase" must occur as written.
 
 Folding is done by the database for stored text (``lower(unaccent(…))``:
-PostgreSQL's contrib ``unaccent``, created by migration 0020; on SQLite
+PostgreSQL's contrib ``unaccent``, created by migration 0023; on SQLite
 ``unaccent`` is ``fold`` below, registered on every connection by
 ``AgreementsConfig``) and here for the query's words. The two agree for the
 letters of German, Polish and the other Latin-script languages
@@ -130,7 +130,7 @@ class FoldedContains(Lookup):
 
 class SearchTextField(models.TextField):
     """Text stored folded (``Agreement.search_text``): ``__folded`` compares it
-    as it is, so the trigram index (migration 0020) serves the match."""
+    as it is, so the trigram index (migration 0023) serves the match."""
 
 
 @SearchTextField.register_lookup

@@ -16,7 +16,7 @@ def create_search_index(apps, schema_editor):
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {INDEX} ON agreements_agreement USING gin (search_vector)"
         )
-        # Agreements that exist already get their searchable text from 0022
+        # Agreements that exist already get their searchable text from 0023
         # (which replaced this document), filled by today's definition.
 
 

@@ -11,7 +11,6 @@ original language, then to any language that has text.
 from .agreements import NEWEST_FIRST as NEWEST_FIRST
 from .agreements import OLDEST_FIRST as OLDEST_FIRST
 from .agreements import PUBLISHED as PUBLISHED
-from .agreements import TEXT_SEARCH_CONFIGS as TEXT_SEARCH_CONFIGS
 from .agreements import Agreement as Agreement
 from .agreements import AgreementParty as AgreementParty
 from .agreements import AgreementQuerySet as AgreementQuerySet

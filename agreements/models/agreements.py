@@ -35,7 +35,7 @@ def search_document() -> dict:
     city and venue, the summaries and the objectives, in every language, one
     per line; ``search_title`` the titles alone, each on a line of its own
     (for ranking). One definition, written by ``save()``,
-    ``refresh_derived()``, migration 0022 and ``generate_registry``."""
+    ``refresh_derived()``, migration 0023 and ``generate_registry``."""
     parties = (
         AgreementParty.objects.filter(agreement=OuterRef("pk"))
         .values("agreement")
@@ -211,7 +211,7 @@ class Agreement(TimeStampedModel):
     succession = models.CharField(
         _("relation to the earlier agreement"), max_length=12, choices=SuccessionKind.choices, blank=True
     )
-    # The searchable text, folded (search_document(); trigram-indexed on PostgreSQL by migration 0021).
+    # The searchable text, folded (search_document(); trigram-indexed on PostgreSQL by migration 0023).
     search_text = SearchTextField(null=True, editable=False)
     search_title = models.TextField(null=True, editable=False)
     history = HistoricalRecords(

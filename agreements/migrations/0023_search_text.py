@@ -32,7 +32,7 @@ def drop_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0021_organisation_coordinates'),
+        ('agreements', '0022_legal_pages'),
     ]
 
     operations = [
