@@ -55,10 +55,13 @@ TABLES = {
 
 
 def signed(agreements: QuerySet) -> QuerySet:
-    """The signed (or since terminated) ones of ``agreements``, as a plain
-    queryset of their own (no ordering, ranking or DISTINCT carried over)."""
-    chosen = agreements.order_by().values("pk")
-    return Agreement.objects.filter(pk__in=chosen, status__in=AgreementStatus.concluded()).order_by()
+    """The signed (or since terminated) ones of ``agreements``, unordered.
+    A ranked search or a DISTINCT query is wrapped as a plain one, so that
+    each agreement counts once and the groups are only the tables' own."""
+    chosen = agreements.order_by().filter(status__in=AgreementStatus.concluded())
+    if chosen.query.annotations or chosen.query.distinct:
+        chosen = Agreement.objects.filter(pk__in=chosen.values("pk")).order_by()
+    return chosen
 
 
 def country_name(code: str) -> str:
@@ -116,10 +119,12 @@ def compute(agreements: QuerySet) -> dict:
     )
     kind_labels = dict(OrganisationKind.choices)
     by_organisation = sorted(
-        (country, country_name(country), kind, str(kind_labels.get(kind, kind)), n)
-        for country, kind, n in organisations
+        (
+            (country, country_name(country), kind, str(kind_labels.get(kind, kind)), n)
+            for country, kind, n in organisations
+        ),
+        key=lambda row: (row[1], row[3]),
     )
-    by_organisation.sort(key=lambda row: (row[1], row[3]))
     trips = dict(
         DelegationTrip.objects.filter(Exists(chosen.filter(signing_event__trip=OuterRef("pk"))))
         .annotate(year=ExtractYear("start_date"))

@@ -118,6 +118,15 @@ def test_the_pages_take_the_lists_filters(cast, hidden_signed_a, client):
     assert 'href="/en/map/?country=PL"' in listing
 
 
+def test_a_search_counts_each_matching_agreement_once(cast, client):
+    AgreementFactory(signed=True, title_en="Hydrogen valley", parties=[cast.org_b, cast.org_c])
+    data = api_statistics(client, "?q=hydrogen")
+    assert data["agreements"] == 1
+    assert [(row["countries"], row["agreements"]) for row in data["by_country_pair"]] == [(["CZ", "PL"], 1)]
+    assert "1 signed agreement counted" in body(client.get("/en/statistics/?q=hydrogen"))
+    assert body(client.get("/en/map/?q=hydrogen")).count("<tr>") == 2  # the header and the one link
+
+
 def test_a_filter_that_cannot_be_used_is_a_clear_400(cast, client):
     page = client.get("/en/statistics/?year=abc")
     assert page.status_code == 400
