@@ -41,6 +41,8 @@ from .models import (
     SigningEvent,
     Topic,
     TripStop,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 REGISTRY_ADMIN_GROUP = "registry admin"
@@ -196,6 +198,20 @@ def _change(viewer: Viewer, action: str) -> Q:
     return condition
 
 
+def _webhook_endpoint(viewer: Viewer, action: str) -> Q:
+    """Webhook endpoints are an organisation's own configuration: its partner
+    token and its members see and manage its endpoints (a partner token, which
+    only reads the registry, writes these: see ``OWN_CONFIGURATION``)."""
+    return Q(organisation_id__in=viewer.organisation_ids) if viewer.organisation_ids else NOTHING
+
+
+def _webhook_delivery(viewer: Viewer, action: str) -> Q:
+    """The delivery log: as its endpoint, read only."""
+    if action != VIEW or not viewer.organisation_ids:
+        return NOTHING
+    return Q(endpoint__organisation_id__in=viewer.organisation_ids)
+
+
 def _staff_only(viewer: Viewer, action: str) -> Q:
     """Tokens and sent reminders: registry administrators only."""
     return NOTHING
@@ -216,9 +232,15 @@ RULES: dict[type, Callable[[Viewer, str], Q]] = {
     ProgrammeItem: _reference,
     LegalPage: _reference,
     Change: _change,
+    WebhookEndpoint: _webhook_endpoint,
+    WebhookDelivery: _webhook_delivery,
     ApiToken: _staff_only,
     ExpiryReminder: _staff_only,
 }
+
+# Models that are an organisation's own configuration, not the registry's
+# record: a read-only partner token changes its organisation's rows of these.
+OWN_CONFIGURATION = {WebhookEndpoint}
 
 
 def rule(model: type, viewer: Viewer, action: str = VIEW) -> Q:
@@ -227,7 +249,7 @@ def rule(model: type, viewer: Viewer, action: str = VIEW) -> Q:
         raise ValueError(f"unknown action {action!r}")
     if viewer.sees_everything:
         return ALL
-    if action == CHANGE and not viewer.writes:
+    if action == CHANGE and not viewer.writes and model._meta.concrete_model not in OWN_CONFIGURATION:
         return NOTHING
     try:
         model_rule = RULES[model._meta.concrete_model]

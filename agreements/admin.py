@@ -772,3 +772,7 @@ class LegalPageAdmin(RegistryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Webhook endpoints and their delivery log.
+from . import admin_webhooks  # noqa: E402, F401

@@ -20,6 +20,11 @@ class AgreementsConfig(AppConfig):
         # The change feed's triggers, as the schema now is (a later column counts; SQLite rebuilds drop them).
         post_migrate.connect(feed_triggers_after_migrate, sender=self, dispatch_uid="agreements_feed_triggers")
 
+        from .tasks import connect_signals as connect_webhook_signals
+
+        # A committed write queues a webhook sweep (agreements.tasks).
+        connect_webhook_signals()
+
         from .legal import legal_pages_after_migrate
 
         # The legal pages' first texts, for each kind without a page (as the sites framework's default site).

@@ -6,6 +6,7 @@ with a message naming the variable, instead of silently falling back.
 """
 
 import datetime
+import ipaddress
 import os
 from pathlib import Path
 
@@ -150,6 +151,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "registry.apps.TOTPConfig",  # django_otp.plugins.otp_totp, with translated names
+    "django_tasks_db",  # the task queue of webhook deliveries (a table; worker: manage.py db_worker)
     "agreements",
 ]
 
@@ -303,6 +305,30 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # The API's change feed keeps entries this many days; an older cursor is a 410.
 CHANGE_FEED_RETENTION_DAYS = envint("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
 
+# Background tasks (Django's tasks framework): webhook deliveries are queued in
+# the database and run by a worker process ("manage.py db_worker"; compose's
+# worker service, bin/start starts one too).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Webhooks (agreements/webhooks.py). Endpoints must use https unless this is on
+# (local development and tests), and may not reach loopback, private,
+# link-local, multicast, reserved or metadata addresses, checked whenever a
+# delivery connects, unless the address lies in WEBHOOK_ALLOWED_NETWORKS
+# (comma-separated CIDRs, e.g. 127.0.0.1/32 for a receiver on the same host).
+WEBHOOK_ALLOW_HTTP = envbool("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ALLOWED_NETWORKS = envlist("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS entry {_network!r} is not a network (CIDR).") from None
+# Seconds to connect, and to wait for each read of the answer.
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Failed deliveries are retried after 30 s, 1 min, 2 min, ... (at most an hour
+# apart) for this many hours; then the endpoint is disabled and its
+# organisation's members and the registry administrators are told by e-mail.
+WEBHOOK_RETRY_HOURS = envint("WEBHOOK_RETRY_HOURS", 24, minimum=24)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "agreements.api.authentication.TokenAuthentication",
@@ -359,6 +385,8 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "agreements.choices.PartyRole",
         "DatePrecisionEnum": "agreements.choices.DatePrecision",
         "TextLanguageEnum": "agreements.choices.TextLanguage",
+        # The change feed's kinds of entry (agreements.models.ChangeKind), in the feed and webhook filters.
+        "ChangeKindEnum": ["created", "updated", "deleted", "published", "unpublished", "removed_from_view"],
     },
 }
 

@@ -176,3 +176,65 @@ def parties(*organisations):
             }
         )
     return data
+
+
+class WebhookReceiver:
+    """A partner's webhook receiver: a small HTTP server on 127.0.0.1 in a
+    thread that checks each delivery's signature (Standard Webhooks) and
+    answers ``status`` (and ``location`` for a redirect). ``stop()`` takes
+    it down (connections are refused) and ``start()`` brings it back on the
+    same port."""
+
+    def __init__(self, secret: str = "", status: int = 200):
+        self.secret, self.status, self.location = secret, status, None
+        self.received: list[dict] = []  # verified deliveries: headers, payload, path
+        self.refused: list[str] = []  # requests whose signature did not verify
+        self.port = 0
+        self._server = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def start(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = dict(self.headers.items())
+                try:
+                    payload = Webhook(receiver.secret).verify(body, headers)
+                except WebhookVerificationError as exc:
+                    receiver.refused.append(str(exc))
+                    self.send_response(400)
+                else:
+                    receiver.received.append({"headers": headers, "payload": payload, "path": self.path})
+                    self.send_response(receiver.status)
+                    if receiver.location:
+                        self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def entries(self) -> list[dict]:
+        return [entry for delivery in self.received for entry in delivery["payload"]["data"]["entries"]]

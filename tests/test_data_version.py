@@ -25,6 +25,8 @@ NOT_SHOWN = {
     "IdempotencyKey",
     "Change",
     "ChangeFeedState",
+    "WebhookEndpoint",  # webhooks: an organisation's own configuration and its delivery log,
+    "WebhookDelivery",  # read fresh by the API and the admin (no cached answer shows them)
 }  # the feed is read fresh
 
 

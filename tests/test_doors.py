@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agreements import admin_lifecycle, statistics
-from agreements.models import DataVersion, LegalPage
+from agreements.models import DataVersion, LegalPage, WebhookDelivery, WebhookEndpoint
 from agreements.models.data_version import _DATA_VERSION_BUMP as DATA_VERSION_BUMP
 from agreements.sitemaps import SITEMAPS
 
@@ -50,6 +50,8 @@ ADMIN_VIEWS = {
     "agreements.programmeitem": STANDARD | HISTORY,
     "agreements.legalpage": STANDARD | HISTORY,
     "agreements.apitoken": STANDARD | HISTORY,
+    "agreements.webhookendpoint": STANDARD,
+    "agreements.webhookdelivery": STANDARD,
     "auth.user": STANDARD | {"password_change"},
     "auth.group": STANDARD,
     "axes.accessattempt": STANDARD,
@@ -109,6 +111,7 @@ API_RESOURCES = {
     "trip": "agreements.delegationtrip",
     "topic": "agreements.topic",
     "person": "agreements.person",
+    "webhook": "agreements.webhookendpoint",  # an organisation's own endpoints, by id
 }
 # Lifecycle steps of the API (POST on a record).
 API_ACTIONS = {"agreement": {"negotiate", "draft", "sign", "terminate", "renew", "amend", "supersede"}}
@@ -175,6 +178,10 @@ def test_a_new_door_without_a_rule_fails_the_inventory():
 def records(cast) -> dict[str, list[tuple[object, bool]]]:
     """(record, hidden of A?) per model: what each object URL is tried with."""
     attempt = {"ip_address": "192.0.2.1", "user_agent": "door", "username": "door", "http_accept": "*/*"}
+    webhook_a, _ = WebhookEndpoint.objects.get_or_create(organisation=cast.org_a, url="https://hooks.alpha.example/")
+    delivery_a = webhook_a.deliveries.first() or WebhookDelivery.objects.create(
+        endpoint=webhook_a, webhook_id="msg_door", first_cursor=1, last_cursor=2, attempted_at=timezone.now()
+    )
     return {
         "agreements.agreement": [(cast.hidden_a, True), (cast.public_a, False)],
         "agreements.agreementdocument": [
@@ -190,6 +197,9 @@ def records(cast) -> dict[str, list[tuple[object, bool]]]:
         "agreements.programmeitem": [(cast.programme_item, False)],
         "agreements.legalpage": [(LegalPage.objects.get(kind="imprint"), False)],
         "agreements.apitoken": [(cast.org_a.api_tokens.get(), False)],
+        # A's own configuration: only A's token and members (and registry administrators) see it.
+        "agreements.webhookendpoint": [(webhook_a, True)],
+        "agreements.webhookdelivery": [(delivery_a, True)],
         "auth.user": [(cast.users["editor_a"], False)],
         "auth.group": [(Group.objects.get(name="organisation editor"), False)],
         "axes.accessattempt": [(AccessAttempt.objects.create(failures_since_start=1, path_info="/", **attempt), False)],
@@ -226,9 +236,10 @@ def api_urls(label: str, view: str, record) -> list[str]:
     basename = {v: k for k, v in API_RESOURCES.items()}[label]
     if view == "list":
         return [reverse(f"api:{basename}-list"), reverse(f"api:{basename}-list", kwargs={"format": "json"})]
+    key = {"pk": record.pk} if label == "agreements.webhookendpoint" else {"slug": record.slug}
     return [
-        reverse(f"api:{basename}-{view}", kwargs={"slug": record.slug}),
-        reverse(f"api:{basename}-{view}", kwargs={"slug": record.slug, "format": "json"}),
+        reverse(f"api:{basename}-{view}", kwargs=key),
+        reverse(f"api:{basename}-{view}", kwargs={**key, "format": "json"}),
     ]
 
 
@@ -310,6 +321,8 @@ def may_change(role: str, url: str, label: str | None, record) -> bool:
     own_second_factor = role in {"editor_a", "editor_b", "staff"} and url == reverse("admin:two_factor")
     if role == "registry_admin" or own_second_factor:
         return True
+    if label == "agreements.webhookendpoint" and role in {"partner_a", "editor_a"}:
+        return True  # A's own endpoints: its token and its members manage them
     if role != "editor_a" or record is None:
         return False
     return label in {"agreements.agreement", "agreements.agreementdocument", "agreements.organisation"}
@@ -411,7 +424,8 @@ def write_attempts(admin_client, url: str, label: str | None, record):
     page = admin_client.get(url)
     form = FormReader.read(body(page))
     registry_form = url.endswith("/change/") or ("/history/" in url and not url.endswith("/history/"))
-    if url.startswith("/admin/agreements/") and "/apitoken/" not in url and registry_form:  # tokens: read-only
+    read_only = ("/apitoken/", "/webhookdelivery/")  # tokens and the delivery log are read-only
+    if url.startswith("/admin/agreements/") and not any(part in url for part in read_only) and registry_form:
         # The forms a registry administrator is offered, sent by every other role.
         assert page.status_code == 200, f"{url}: {page.status_code}"
         assert len(form) >= 3, f"no form read from {url}"

@@ -14,6 +14,7 @@ router.register("signing-events", views.SigningEventViewSet, basename="signingev
 router.register("trips", views.DelegationTripViewSet, basename="trip")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("people", views.PersonViewSet, basename="person")
+router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

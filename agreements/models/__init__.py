@@ -41,3 +41,5 @@ from .trips import DelegationTrip as DelegationTrip
 from .trips import ProgrammeItem as ProgrammeItem
 from .trips import SigningEvent as SigningEvent
 from .trips import TripStop as TripStop
+from .webhooks import WebhookDelivery as WebhookDelivery
+from .webhooks import WebhookEndpoint as WebhookEndpoint

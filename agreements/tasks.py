@@ -1,0 +1,106 @@
+"""Background tasks on Django's tasks framework (``TASKS``: the
+``django-tasks-db`` backend; the worker is ``manage.py db_worker``).
+
+Webhook deliveries (``agreements.webhooks``) are started three ways, so that
+none of them has to survive for nothing to be lost (the change feed's entries
+are the outbox; each endpoint's cursor says what is still to send):
+
+- after each commit of a write to the registry's records, one ``sweep`` is
+  queued (``kick``, from the models' save/delete signals);
+- every sweep queues the next one a minute later (writes that bypass the ORM,
+  such as raw SQL or a restore, are picked up by it; so is anything a killed
+  worker left), and the worker's start queues one (``deliver_webhooks --enqueue``);
+- a failed delivery queues its own retry at the endpoint's next attempt time.
+
+A sweep only queues ``deliver_endpoint`` for each endpoint that has something
+due; the delivery holds its endpoint, so duplicates are harmless.
+"""
+
+import datetime
+
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.tasks import task
+from django.utils import timezone
+
+SWEEP_EVERY = datetime.timedelta(seconds=60)
+
+
+@task()
+def deliver_endpoint(endpoint_id: int) -> str:
+    from .webhooks import deliver
+
+    return deliver(endpoint_id)
+
+
+@task()
+def sweep() -> list[int]:
+    """Queue a delivery for each endpoint with entries due, and the next sweep."""
+    from .webhooks import due_endpoint_ids
+
+    schedule_sweep(timezone.now() + SWEEP_EVERY)
+    due = due_endpoint_ids()
+    for endpoint_id in due:
+        deliver_endpoint.enqueue(endpoint_id)
+    return due
+
+
+def _queued(task_object, *, later: bool):
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    queued = DBTaskResult.objects.filter(task_path=task_object.module_path, status="READY")
+    if later:
+        return queued.filter(run_after__gt=timezone.now()).exclude(run_after=get_date_max())
+    return queued.ready()
+
+
+def schedule_sweep(run_after: datetime.datetime | None = None) -> None:
+    """Queue a sweep (now, or at ``run_after``) unless one is queued already."""
+    if run_after is None:
+        if not _queued(sweep, later=False).exists():
+            sweep.enqueue()
+    elif not _queued(sweep, later=True).exists():
+        sweep.using(run_after=run_after).enqueue()
+
+
+def schedule_retry(endpoint_id: int, run_after: datetime.datetime) -> None:
+    deliver_endpoint.using(run_after=run_after).enqueue(endpoint_id)
+
+
+# --------------------------------------------------------------------------
+# After a write commits
+
+
+def kick() -> None:
+    """A write to the registry's records committed: queue a sweep if any endpoint listens."""
+    from .models import WebhookEndpoint
+
+    if WebhookEndpoint.objects.filter(is_active=True).exists():
+        schedule_sweep()
+
+
+def _feed_tables() -> set[str]:
+    from .feed_triggers import SOURCES
+
+    return {table for table, *_rest in SOURCES}
+
+
+def _written(sender, **kwargs) -> None:
+    if sender._meta.db_table not in FEED_TABLES:
+        return
+    # Once per transaction: not again while a queued kick would be kept with this write
+    # (one queued in this savepoint or an enclosing one; a rolled-back savepoint drops its own).
+    savepoints = set(connection.savepoint_ids)
+    if not any(callback is kick and sids <= savepoints for sids, callback, _robust in connection.run_on_commit):
+        transaction.on_commit(kick, robust=True)
+
+
+FEED_TABLES: set[str] = set()
+
+
+def connect_signals() -> None:
+    """From ``AgreementsConfig.ready``."""
+    FEED_TABLES.update(_feed_tables())
+    post_save.connect(_written, dispatch_uid="webhooks_kick_save")
+    post_delete.connect(_written, dispatch_uid="webhooks_kick_delete")
+    m2m_changed.connect(_written, dispatch_uid="webhooks_kick_m2m")
