@@ -13,7 +13,7 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter as DjangoCountriesFilter
@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from translated_fields import TranslatedFieldAdmin
 
-from . import access, admin_lifecycle
+from . import access, admin_lifecycle, services
 from .access import Viewer
 from .models import (
     Agreement,
@@ -479,7 +479,7 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
         AgreementSourceInline,
         ExpiryReminderInline,
     ]
-    readonly_fields = ["published_at", "created_at", "updated_at"]
+    readonly_fields = ["published_at", "created_at", "updated_at", "party_confirmations"]
     change_form_template = "admin/agreements/agreement/change_form.html"
     form = AgreementAdminForm
     fieldsets = [
@@ -505,11 +505,33 @@ class AgreementAdmin(ImportExportAdmin, RegistryAdmin):
             _("Lifecycle"),
             {"fields": ["predecessor", "succession", "notice_period_days", "terminated_on", "termination_reason"]},
         ),
+        (_("Partner confirmations"), {"fields": ["party_confirmations"]}),
         (_("Record"), {"fields": ["published_at", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_prepopulated_fields(self, request, obj=None):
         return {"slug": ["title_en"]}
+
+    @admin.display(description=_("confirmed by the parties"))
+    def party_confirmations(self, obj):
+        """Each party's word on the record (services.agreement_confirmations): who has not confirmed yet,
+        and whose confirmation the content has changed since."""
+        if obj is None or obj.pk is None:
+            return "–"
+        state = services.agreement_confirmations(obj)
+        return format_html(
+            "<ul>{}</ul><p>{}: <code>{}</code></p>",
+            format_html_join(
+                "",
+                "<li>{}: {}</li>",
+                (
+                    (entry["organisation"].display_name, services.confirmation_state_text(entry))
+                    for entry in state["parties"]
+                ),
+            ),
+            _("Current content hash"),
+            state["content_hash"],
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # Once created, the status moves only through the lifecycle actions.

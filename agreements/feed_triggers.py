@@ -22,6 +22,7 @@ SOURCES = [
     ("agreements_signatory", "agreement", "agreements_agreement", "agreement_id"),
     ("agreements_agreementsource", "agreement", "agreements_agreement", "agreement_id"),
     ("agreements_agreementdocument", "agreement", "agreements_agreement", "agreement_id"),
+    ("agreements_agreementconfirmation", "agreement", "agreements_agreement", "agreement_id"),
     ("agreements_organisation", "organisation", "agreements_organisation", None),
     ("agreements_person", "person", "agreements_person", None),
     ("agreements_topic", "topic", "agreements_topic", None),
@@ -45,7 +46,7 @@ NOT_CONTENT = {
 }
 
 
-def create_statements(vendor: str, columns: dict[str, list[str]]) -> list[str]:
+def create_statements(vendor: str, columns: dict[str, list[str]], tables: set[str]) -> list[str]:
     postgres = vendor == "postgresql"
     now = "clock_timestamp()" if postgres else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
     text = "::text" if postgres else ""
@@ -113,6 +114,8 @@ def create_statements(vendor: str, columns: dict[str, list[str]]) -> list[str]:
 
     statements = []
     for table, resource, record_table, column in SOURCES:
+        if table not in tables:  # not made yet by the migrations
+            continue
         for event in EVENTS:
             row = "OLD" if event == "DELETE" else "NEW"
             op, record, pub_before, pub_after, before, after = entry(table, resource, record_table, column, event, row)
@@ -145,9 +148,11 @@ def create_statements(vendor: str, columns: dict[str, list[str]]) -> list[str]:
     return statements
 
 
-def drop_statements(vendor: str) -> list[str]:
+def drop_statements(vendor: str, tables: set[str]) -> list[str]:
     statements = []
     for table, *_ in SOURCES:
+        if table not in tables:
+            continue
         for event in EVENTS:
             name = f"{table}_chg_{event.lower()}"
             if vendor == "postgresql":
@@ -167,14 +172,18 @@ def _install(apps, connection) -> None:
         model._meta.db_table: [field.column for field in model._meta.concrete_fields]
         for model in apps.get_app_config("agreements").get_models()
     }
+    tables = set(connection.introspection.table_names())
+    vendor = connection.vendor
     with connection.cursor() as cursor:
-        for statement in [*drop_statements(connection.vendor), *create_statements(connection.vendor, columns)]:
+        for statement in [*drop_statements(vendor, tables), *create_statements(vendor, columns, tables)]:
             cursor.execute(statement)
 
 
 def uninstall(apps, schema_editor) -> None:
-    with schema_editor.connection.cursor() as cursor:
-        for statement in drop_statements(schema_editor.connection.vendor):
+    connection = schema_editor.connection
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for statement in drop_statements(connection.vendor, tables):
             cursor.execute(statement)
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import json
 import secrets
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 from .choices import AgreementStatus, DatePrecision
 from .models import (
     Agreement,
+    AgreementConfirmation,
     AgreementParty,
     ApiToken,
     ExpiryReminder,
@@ -374,3 +376,144 @@ def expiry_reminders_send(*, today: datetime.date, dry_run: bool = False) -> lis
                 subject, message = expiry_reminder_text(agreement=agreement, organisation=organisation)
                 send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
     return report
+
+
+# --------------------------------------------------------------------------
+# Partner confirmation of the record (SPEC §9)
+
+CANONICAL_VERSION = 1
+
+
+def agreement_canonical(agreement: Agreement) -> dict:
+    """The content a party confirms, as plain JSON values: what makes the
+    agreement (titles, kind, parties and roles, the effective signing date
+    with its precision, the signing event, the term, the documents' hashes),
+    not how the registry keeps it (status, texts of summaries, publication).
+    Its hash (``agreement_content_hash``) is the SHA-256 of its canonical JSON:
+    keys sorted, no spaces, UTF-8 (RFC 8785's form for these values)."""
+    parties = sorted(
+        (party.organisation.slug, party.role) for party in agreement.parties.select_related("organisation")
+    )
+    documents = sorted(document.sha256 for document in agreement.documents.all() if document.sha256)
+    return {
+        "version": CANONICAL_VERSION,
+        "slug": agreement.slug,
+        "title": {field.removeprefix("title_"): getattr(agreement, field) for field in Agreement.title.fields},
+        "kind": agreement.kind,
+        "parties": [{"organisation": slug, "role": role} for slug, role in parties],
+        "signed": DatePrecision(agreement.signed_date_precision).iso(agreement.signed_date) or None,
+        "signing_event": agreement.signing_event.slug if agreement.signing_event_id else None,
+        "valid_from": agreement.valid_from.isoformat() if agreement.valid_from else None,
+        "valid_until": agreement.valid_until.isoformat() if agreement.valid_until else None,
+        "indefinite": agreement.indefinite,
+        "documents": documents,
+    }
+
+
+def canonical_json(value: dict) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def agreement_content_hash(agreement: Agreement, canonical: dict | None = None) -> str:
+    return hashlib.sha256(canonical_json(canonical or agreement_canonical(agreement))).hexdigest()
+
+
+class ConfirmationConflict(ValidationError):
+    """The hash sent is not the agreement's current one."""
+
+    def __init__(self, current: str, canonical: dict, differs: list[str]):
+        super().__init__(_("The agreement's content has another hash now."), code="conflict")
+        self.current, self.canonical, self.differs = current, canonical, differs
+
+
+def agreement_confirmations(agreement: Agreement) -> dict:
+    """Each party's current word on the record: confirmed (for the current
+    content), changed since its confirmation, withdrawn, or not yet confirmed."""
+    canonical = agreement_canonical(agreement)
+    current = agreement_content_hash(agreement, canonical)
+    latest: dict[int, AgreementConfirmation] = {}
+    for confirmation in agreement.confirmations.select_related("organisation").order_by("confirmed_at", "id"):
+        latest[confirmation.organisation_id] = confirmation
+    parties = []
+    for party in agreement.parties.select_related("organisation").order_by("position", "id"):
+        confirmation = latest.get(party.organisation_id)
+        if confirmation is None:
+            state = "not_confirmed"
+        elif confirmation.withdrawn_at is not None:
+            state = "withdrawn"
+        elif confirmation.content_hash == current:
+            state = "confirmed"
+        else:
+            state = "changed_since_confirmation"
+        parties.append({"organisation": party.organisation, "state": state, "confirmation": confirmation})
+    return {"content_hash": current, "canonical": canonical, "parties": parties}
+
+
+def confirmation_state_text(entry: dict) -> str:
+    """One party's word on the record, for pages and the admin (an entry of ``agreement_confirmations``)."""
+    confirmation = entry["confirmation"]
+    name = entry["organisation"].display_name
+    if entry["state"] == "not_confirmed":
+        return _("not confirmed yet")
+    if entry["state"] == "withdrawn":
+        return _("confirmation withdrawn on %(date)s: %(reason)s") % {
+            "date": formats.date_format(timezone.localtime(confirmation.withdrawn_at), "DATE_FORMAT"),
+            "reason": confirmation.withdrawal_reason,
+        }
+    date = formats.date_format(timezone.localtime(confirmation.confirmed_at), "DATE_FORMAT")
+    if entry["state"] == "changed_since_confirmation":
+        return _("changed since confirmation by %(name)s on %(date)s") % {"name": name, "date": date}
+    return _("confirmed on %(date)s") % {"date": date}
+
+
+def _differences(before: dict, after: dict) -> list[str]:
+    return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+
+
+@transaction.atomic
+def agreement_confirm(
+    *, agreement: Agreement, organisation: Organisation, content_hash: str, token: ApiToken | None = None
+) -> AgreementConfirmation:
+    """``organisation`` (a party) confirms the content whose hash it sends; a
+    hash that is not the current one is refused, naming what changed since
+    this party's last confirmation (if it made one)."""
+    agreement = _locked(agreement)
+    if not agreement.parties.filter(organisation=organisation).exists():
+        raise ValidationError(_("Only a party to the agreement may confirm it."), code="not_a_party")
+    canonical = agreement_canonical(agreement)
+    current = agreement_content_hash(agreement, canonical)
+    if content_hash != current:
+        last = agreement.confirmations.filter(organisation=organisation).order_by("-confirmed_at", "-id").first()
+        differs = _differences(last.canonical, canonical) if last is not None else []
+        raise ConfirmationConflict(current, canonical, differs)
+    last = agreement.confirmations.filter(organisation=organisation).order_by("-confirmed_at", "-id").first()
+    if last is not None and last.content_hash == current and last.withdrawn_at is None:
+        return last  # confirmed already: a retry changes nothing
+    return AgreementConfirmation.objects.create(
+        agreement=agreement,
+        organisation=organisation,
+        content_hash=current,
+        canonical=canonical,
+        confirmed_at=timezone.now(),
+        token=token,
+    )
+
+
+@transaction.atomic
+def agreement_confirmation_withdraw(
+    *, agreement: Agreement, organisation: Organisation, reason: str
+) -> AgreementConfirmation:
+    agreement = _locked(agreement)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the confirmation is withdrawn.")}, code="required")
+    confirmation = (
+        agreement.confirmations.filter(organisation=organisation, withdrawn_at__isnull=True)
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+    if confirmation is None:
+        raise ValidationError(_("This organisation has no confirmation to withdraw."), code="nothing_to_withdraw")
+    confirmation.withdrawn_at = timezone.now()
+    confirmation.withdrawal_reason = reason.strip()
+    confirmation.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    return confirmation

@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from . import charts, facets, maps, statistics
+from . import charts, facets, maps, services, statistics
 from .access import PUBLIC, Viewer
 from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
@@ -203,11 +203,15 @@ def agreement_detail(request, slug):
         "contributor": [_organisation_ld(request, p.organisation) for p in agreement.parties.all()],
     }
     chain = [a for a in agreement.chain() if a.is_published]
+    word = services.agreement_confirmations(agreement)["parties"]
+    confirmations = [{**entry, "text": services.confirmation_state_text(entry)} for entry in word]
     return render(
         request,
         "agreements/agreement_detail.html",
         {
             "agreement": agreement,
+            "confirmations": confirmations if any(entry["confirmation"] for entry in word) else [],
+            "confirmed": [entry["organisation"].display_name for entry in word if entry["state"] == "confirmed"],
             "chain": chain if len(chain) > 1 else [],
             "json_ld": json_ld(data),
         },

@@ -20,6 +20,8 @@ from agreements.models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from agreements.services import token_create
 
@@ -63,8 +65,9 @@ def url(model, view, *args):
 
 
 def test_every_domain_model_with_a_page_of_its_own_is_registered():
-    # The legal pages are three rows that are always there (tests/test_public_site.py).
-    assert set(REGISTERED) == {*FACTORIES, LegalPage}
+    # The legal pages are three rows that are always there (tests/test_public_site.py); the
+    # webhook endpoints and their delivery log have their own tests (tests/test_webhooks.py).
+    assert set(REGISTERED) == {*FACTORIES, LegalPage, WebhookEndpoint, WebhookDelivery}
 
 
 @pytest.mark.parametrize("model", FACTORIES, ids=lambda m: m.__name__)

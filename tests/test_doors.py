@@ -9,6 +9,7 @@ matrix against a hidden record of organisation A and a public record of A.
   admin view a third-party app adds) cannot open without a rule.
 """
 
+import hashlib
 import json
 
 import pytest
@@ -114,7 +115,12 @@ API_RESOURCES = {
     "webhook": "agreements.webhookendpoint",  # an organisation's own endpoints, by id
 }
 # Lifecycle steps of the API (POST on a record).
-API_ACTIONS = {"agreement": {"negotiate", "draft", "sign", "terminate", "renew", "amend", "supersede"}}
+API_ACTIONS = {
+    "agreement": {
+        *("negotiate", "draft", "sign", "terminate", "renew", "amend", "supersede"),
+        *("confirmations", "withdraw-confirmation"),  # partner confirmation (a party's token only)
+    }
+}
 # Served by middleware, outside the URLconf.
 MIDDLEWARE_URLS = ["/healthz", "/readyz"]
 
@@ -139,9 +145,10 @@ def classify(route: str, name: str):
     if name in SITE_URLS:
         return ("site", SITE_URLS[name])
     if name.startswith("api:"):
-        basename, _, view = name[4:].rpartition("-")
-        if basename in API_RESOURCES and view in {"list", "detail", *API_ACTIONS.get(basename, ())}:
-            return ("api", API_RESOURCES[basename], view)
+        for basename, label in API_RESOURCES.items():
+            view = name[4:].removeprefix(f"{basename}-")
+            if view != name[4:] and view in {"list", "detail", *API_ACTIONS.get(basename, ())}:
+                return ("api", label, view)
         return None
     if route.startswith("admin/"):
         for model in admin.site._registry:
@@ -372,7 +379,8 @@ def watch_every_table() -> None:
                 continue
             columns = ", ".join(f.column for f in model._meta.concrete_fields if f.attname not in VOLATILE)
             for event in ("INSERT", "DELETE", f"UPDATE OF {columns}"):
-                name = f"{table}_doors_{event.split()[0].lower()}"
+                # PostgreSQL cuts names at 63 characters: long table names would collide.
+                name = f"doors_{hashlib.sha256(table.encode()).hexdigest()[:12]}_{event.split()[0].lower()}"
                 if postgres:
                     cursor.execute(
                         f"CREATE TRIGGER {name} BEFORE {event} ON {table} "

@@ -14,9 +14,12 @@ OPEN_READS = (permissions.AllowAny, permissions.IsAuthenticatedOrReadOnly, Model
 class RegistrySchema(AutoSchema):
     def get_auth(self):
         auths = super().get_auth()
+        if self.method not in permissions.SAFE_METHODS:
+            # Every write needs credentials, whatever the view's permission class
+            # lets through to its own check (a party's token for a confirmation).
+            return [auth for auth in auths if auth != {}]
         perms = self.view.get_permissions()
-        anonymous = self.method in permissions.SAFE_METHODS and all(isinstance(p, OPEN_READS) for p in perms)
-        if anonymous and {} not in auths:
+        if all(isinstance(p, OPEN_READS) for p in perms) and {} not in auths:
             auths.append({})
         return auths
 

@@ -618,6 +618,44 @@ class ChangeFeedSerializer(serializers.Serializer):
     next = serializers.URLField(help_text="Where to read on (poll it again when `results` is empty).")
 
 
+class ConfirmSerializer(serializers.Serializer):
+    content_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        help_text="SHA-256 (lower-case hex) of the agreement's canonical form, as GET …/confirmations/ gives it.",
+    )
+
+
+class WithdrawConfirmationSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class PartyConfirmationSerializer(serializers.Serializer):
+    organisation = OrganisationRefSerializer()
+    state = serializers.ChoiceField(
+        choices=["confirmed", "changed_since_confirmation", "withdrawn", "not_confirmed"],
+        help_text="confirmed: for the current content; changed_since_confirmation: the content changed after.",
+    )
+    content_hash = serializers.CharField(allow_null=True, help_text="The hash the party confirmed.")
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    withdrawal_reason = serializers.CharField(allow_null=True)
+
+
+class ConfirmationsSerializer(serializers.Serializer):
+    content_hash = serializers.CharField(help_text="SHA-256 of the current canonical form.")
+    canonical = serializers.JSONField(
+        allow_null=True,
+        help_text="The canonical form (for the parties and staff; null for others): its canonical JSON "
+        "(keys sorted, no spaces, UTF-8) is what the hash is taken of.",
+    )
+    parties = PartyConfirmationSerializer(many=True)
+
+
 # --------------------------------------------------------------------------
 # Webhook endpoints (/api/v1/webhooks/): an organisation's own configuration
 

@@ -366,6 +366,116 @@ class AgreementViewSet(ConditionalGetMixin, WriteSerializerMixin, viewsets.Model
         """A new draft that supersedes this signed agreement."""
         return self._successor(SuccessionKind.SUPERSEDES)
 
+    # Partner confirmation of the record: a party organisation's token confirms
+    # the hash of the agreement's canonical form (services.agreement_confirm).
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: serializers.ConfirmationsSerializer, **ERRORS},
+        description="Each party's word on the record: confirmed, changed since confirmation, withdrawn or not yet.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.ConfirmSerializer,
+        responses={
+            201: serializers.ConfirmationsSerializer,
+            **ERRORS,
+            403: OpenApiResponse(description="Only a token of a party organisation may confirm for it."),
+            409: OpenApiResponse(
+                description="Not the current hash: the body gives the current one and what differs "
+                "from this party's last confirmation."
+            ),
+        },
+        description="Confirm, as the token's organisation (a party), the content whose hash is sent.",
+    )
+    @action(detail=True, methods=["get", "post"], permission_classes=[permissions.AllowAny])
+    def confirmations(self, request, slug=None, format=None):
+        agreement = self._visible_agreement(slug)
+        if request.method == "POST":
+            organisation = self._confirming_party(agreement)
+            data = self._input(serializers.ConfirmSerializer)
+            try:
+                services.agreement_confirm(
+                    agreement=agreement,
+                    organisation=organisation,
+                    content_hash=data["content_hash"],
+                    token=request.auth,
+                )
+            except services.ConfirmationConflict as exc:
+                return Response(
+                    {
+                        "content_hash": [exc.messages[0]],
+                        "current_hash": exc.current,
+                        "differs": exc.differs,
+                        "canonical": exc.canonical,
+                    },
+                    status=409,
+                )
+            return Response(self._confirmations_answer(agreement), status=201)
+        return Response(self._confirmations_answer(agreement))
+
+    @extend_schema(
+        request=serializers.WithdrawConfirmationSerializer,
+        responses={
+            200: serializers.ConfirmationsSerializer,
+            **ERRORS,
+            403: OpenApiResponse(description="Only a token of a party organisation may withdraw its confirmation."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="confirmations/withdraw",
+        url_name="withdraw-confirmation",
+        permission_classes=[permissions.AllowAny],
+    )
+    def withdraw_confirmation(self, request, slug=None, format=None):
+        """Withdraw the token's organisation's confirmation, with a reason."""
+        agreement = self._visible_agreement(slug)
+        organisation = self._confirming_party(agreement)
+        reason = self._input(serializers.WithdrawConfirmationSerializer)["reason"]
+        try:
+            services.agreement_confirmation_withdraw(agreement=agreement, organisation=organisation, reason=reason)
+        except DjangoValidationError as exc:
+            raise ValidationError(get_error_detail(exc)) from exc
+        return Response(self._confirmations_answer(agreement))
+
+    def _visible_agreement(self, slug) -> Agreement:
+        queryset = access.restrict(Agreement.objects.select_related("signing_event"), self.viewer)
+        return get_object_or_404(queryset, slug=slug)
+
+    def _confirming_party(self, agreement) -> "Organisation":
+        token = self.request.auth
+        if self.request.user is None or (not self.request.user.is_authenticated and token is None):
+            raise NotAuthenticated()
+        organisation_id = getattr(token, "organisation_id", None)
+        if organisation_id is None or not agreement.parties.filter(organisation_id=organisation_id).exists():
+            raise PermissionDenied(_("Only a token of a party organisation may confirm for it."))
+        return Organisation.objects.get(pk=organisation_id)
+
+    def _confirmations_answer(self, agreement) -> dict:
+        state = services.agreement_confirmations(agreement)
+        insider = self.viewer.sees_everything or any(
+            entry["organisation"].pk in self.viewer.organisation_ids for entry in state["parties"]
+        )
+        return serializers.ConfirmationsSerializer(
+            {
+                "content_hash": state["content_hash"],
+                "canonical": state["canonical"] if insider else None,
+                "parties": [
+                    {
+                        "organisation": entry["organisation"],
+                        "state": entry["state"],
+                        "content_hash": getattr(entry["confirmation"], "content_hash", None),
+                        "confirmed_at": getattr(entry["confirmation"], "confirmed_at", None),
+                        "withdrawn_at": getattr(entry["confirmation"], "withdrawn_at", None),
+                        "withdrawal_reason": getattr(entry["confirmation"], "withdrawal_reason", None) or None,
+                    }
+                    for entry in state["parties"]
+                ],
+            }
+        ).data
+
     def _input(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)

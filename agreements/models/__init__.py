@@ -23,6 +23,7 @@ from .base import TimeStampedModel as TimeStampedModel
 from .changes import Change as Change
 from .changes import ChangeFeedState as ChangeFeedState
 from .changes import ChangeKind as ChangeKind
+from .confirmations import AgreementConfirmation as AgreementConfirmation
 from .data_version import DataVersion as DataVersion
 from .data_version import locked_for_update as locked_for_update
 from .documents import AgreementDocument as AgreementDocument

@@ -1,5 +1,6 @@
 """Documents (signed scans, translations, annexes) and source links of agreements."""
 
+import hashlib
 import secrets
 
 from django.db import models
@@ -26,6 +27,16 @@ def document_upload_to(instance: "AgreementDocument", filename: str) -> str:
     return f"agreement-documents/{timezone.now():%Y}/{secrets.token_hex(16)}{extension}"
 
 
+def file_sha256(file) -> str:
+    """The SHA-256 of a file's bytes (read in chunks), as lower-case hex."""
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
 class AgreementDocument(TimeStampedModel):
     agreement = models.ForeignKey(
         "Agreement", verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="documents"
@@ -41,6 +52,7 @@ class AgreementDocument(TimeStampedModel):
     )
     content_type = models.CharField(_("content type"), max_length=40, editable=False)
     size = models.PositiveBigIntegerField(_("size in bytes"), editable=False, default=0)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, editable=False, blank=True)
     language = models.CharField(_("language"), max_length=2, choices=TextLanguage.choices, blank=True)
     is_public = models.BooleanField(_("public"), default=False)
     history = HistoricalRecords()
@@ -74,9 +86,10 @@ class AgreementDocument(TimeStampedModel):
             # the check constraint refuses it).
             self.content_type = detect_document_type(self.file) or ""
             self.size = self.file.size
+            self.sha256 = file_sha256(self.file)
             update_fields = kwargs.get("update_fields")
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "content_type", "size"}
+                kwargs["update_fields"] = {*update_fields, "content_type", "size", "sha256"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
