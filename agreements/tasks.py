@@ -24,6 +24,9 @@ from django.tasks import task
 from django.utils import timezone
 
 SWEEP_EVERY = datetime.timedelta(seconds=60)
+HOUSEKEEPING_EVERY = datetime.timedelta(days=1)
+# Finished task results are kept this long for the admin, then removed.
+TASK_RESULTS_KEPT_DAYS = 7
 
 
 @task()
@@ -39,10 +42,32 @@ def sweep() -> list[int]:
     from .webhooks import due_endpoint_ids
 
     schedule_sweep(timezone.now() + SWEEP_EVERY)
+    schedule_housekeeping(timezone.now() + HOUSEKEEPING_EVERY)
     due = due_endpoint_ids()
     for endpoint_id in due:
         deliver_endpoint.enqueue(endpoint_id)
     return due
+
+
+@task()
+def housekeeping() -> str:
+    """Once a day (queued by the sweeps): the change feed's retention
+    (``prune_change_feed``) and django-tasks-db's finished results, which it
+    keeps for ever otherwise (a sweep a minute is 1,440 rows a day)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("prune_change_feed", stdout=out)
+    call_command("prune_db_task_results", min_age_days=TASK_RESULTS_KEPT_DAYS, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def schedule_housekeeping(run_after: datetime.datetime) -> None:
+    """Queue the day's housekeeping unless one is queued already."""
+    if not _queued(housekeeping, later=True).exists() and not _queued(housekeeping, later=False).exists():
+        housekeeping.using(run_after=run_after).enqueue()
 
 
 def _queued(task_object, *, later: bool):

@@ -400,3 +400,28 @@ def test_the_admin_refuses_an_unsafe_url(cast):
     assert response.status_code == 200
     assert "may not reach" in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_housekeeping_is_queued_by_the_sweeps_and_prunes_feed_and_task_results(db):
+    """The change feed's retention and django-tasks-db's old results need no cron: the
+    sweeps queue one housekeeping a day."""
+    import datetime as _dt
+
+    from django.utils import timezone as _tz
+
+    from agreements.models import Change, ChangeFeedState
+
+    from .factories import OrganisationFactory as _Org
+
+    tasks.sweep.call()
+    tasks.sweep.call()
+    queued = DBTaskResult.objects.filter(task_path=tasks.housekeeping.module_path, status="READY")
+    assert queued.count() == 1 and queued.get().run_after > _tz.now() + _dt.timedelta(hours=23)
+    _Org(slug="old-news")
+    Change.objects.update(changed_at=_tz.now() - _dt.timedelta(days=91))
+    old = DBTaskResult.objects.filter(task_path=tasks.sweep.module_path).first()
+    DBTaskResult.objects.filter(pk=old.pk).update(status="SUCCESSFUL", finished_at=_tz.now() - _dt.timedelta(days=8))
+    report = tasks.housekeeping.call()
+    assert "entries removed" in report
+    assert not Change.objects.exists() and ChangeFeedState.objects.get().pruned_through > 0
+    assert not DBTaskResult.objects.filter(pk=old.pk).exists()
