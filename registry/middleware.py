@@ -29,7 +29,10 @@ class DatabaseGuardMiddleware:
         outage_log.note_answers()
         if watchdog.database_hung and request.path_info != "/readyz":
             outage_log.refused(request, "the database does not answer")
-            response = views.service_unavailable(request)
+            # Before the locale middleware: answer in the request's language, not the
+            # one this thread's previous request left active.
+            with translation.override(LocaleMiddleware.language_for(request)):
+                response = views.service_unavailable(request)
             response._has_been_logged = True  # the line above says it
             return response
         with watchdog.watching():
@@ -63,6 +66,13 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
     """
 
     NEGOTIATED = ("/api/", "/admin/")
+
+    @classmethod
+    def language_for(cls, request) -> str:
+        """The language this middleware gives ``request`` (for answers made before it runs)."""
+        if request.path_info.startswith(cls.NEGOTIATED):
+            return translation.get_language_from_request(request, check_path=False)
+        return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
 
     def process_request(self, request):
         if request.path_info.startswith(self.NEGOTIATED):

@@ -350,3 +350,22 @@ def test_production_instructions_put_the_buffering_proxy_in_front_of_gunicorn():
     config = (ROOT / "gunicorn.conf.py").read_text()
     assert "Threads serve slow clients" not in config
     assert "nginx" in config
+
+
+def test_a_refusal_while_the_database_hangs_speaks_the_requests_language(monkeypatch, client):
+    """The guard answers before the locale middleware runs: it must not speak the
+    language the thread's previous request left active."""
+    from django.utils import translation
+
+    dog = DatabaseWatchdog()
+    monkeypatch.setattr("registry.middleware.watchdog", dog)
+    monkeypatch.setattr("registry.views.watchdog", dog)
+    dog.hung_since = time.monotonic()
+    translation.activate("de")  # what a previous German request on this thread left behind
+    api = client.get("/api/v1/agreements/", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 503
+    assert api.json()["detail"] == "The registry cannot answer right now. Please try again in a moment."
+    polish = client.get("/pl/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Chwilowo niedostępne" in polish
+    german = client.get("/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Vorübergehend nicht verfügbar" in german
