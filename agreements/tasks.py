@@ -1,5 +1,6 @@
 """Background tasks on Django's tasks framework (``TASKS``: the
-``django-tasks-db`` backend; the worker is ``manage.py db_worker``).
+``django-tasks-db`` backend; the worker is ``manage.py task_worker``: its
+``db_worker`` that also waits out a database outage).
 
 Webhook deliveries (``agreements.webhooks``) are started three ways, so that
 none of them has to survive for nothing to be lost (the change feed's entries
@@ -9,7 +10,8 @@ are the outbox; each endpoint's cursor says what is still to send):
   queued (``kick``, from the models' save/delete signals);
 - every sweep queues the next one a minute later (writes that bypass the ORM,
   such as raw SQL or a restore, are picked up by it; so is anything a killed
-  worker left), and the worker's start queues one (``deliver_webhooks --enqueue``);
+  worker left), and the worker queues one when it starts and when the database
+  is back after an outage (``task_worker``);
 - a failed delivery queues its own retry at the endpoint's next attempt time.
 
 A sweep only queues ``deliver_endpoint`` for each endpoint that has something

@@ -14,7 +14,7 @@ a 2xx. A failed batch is sent again, the same entries, after 30 s, 1 min,
 organisation's members and the registry administrators are told.
 
 Running: ``agreements.tasks`` on Django's tasks framework (``django-tasks-db``
-backend, ``manage.py db_worker``). Each delivery holds its endpoint (a lease
+backend, ``manage.py task_worker``). Each delivery holds its endpoint (a lease
 in the row, not a lock held across the request), so two workers never send
 one endpoint's batches out of order, and a killed worker's hold runs out.
 

@@ -315,6 +315,29 @@ def test_a_committed_write_queues_a_sweep_and_the_worker_delivers(receiver):
     assert DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status="READY").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_task_worker_queues_a_sweep_and_waits_out_a_database_outage(monkeypatch):
+    """task_worker runs db_worker again once the database answers (db_worker exits on
+    the first database error) and queues a sweep each time; the fault run restarts
+    a real PostgreSQL under it (tests/faults/test_webhook_faults.py)."""
+    from django.db.utils import OperationalError
+    from django_tasks_db.management.commands import db_worker
+
+    runs, waits = [], []
+
+    def handle(self, *args, **options):
+        runs.append(DBTaskResult.objects.filter(task_path=tasks.sweep.module_path, status="READY").count())
+        if len(runs) < 3:
+            raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(db_worker.Command, "handle", handle)
+    monkeypatch.setattr("agreements.management.commands.task_worker.time.sleep", waits.append)
+    DBTaskResult.objects.all().delete()
+    call_command("task_worker", batch=True, interval=1, verbosity=0)
+    assert runs == [1, 1, 1]  # a sweep queued before each run (not twice)
+    assert waits == [1, 2]  # waiting longer each time
+
+
 def test_a_failure_queues_its_retry_on_the_engine(cast):
     endpoint = WebhookEndpoint.objects.create(organisation=cast.org_a, url=f"http://127.0.0.1:{closed_port()}/")
     retitle(cast.public_a, "Changed")

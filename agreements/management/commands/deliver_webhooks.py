@@ -1,10 +1,11 @@
 """Webhook deliveries without the worker, or the worker's first sweep.
 
     manage.py deliver_webhooks            deliver, in this process, to every endpoint that is due
-    manage.py deliver_webhooks --enqueue  queue a sweep for the worker (manage.py db_worker) and return
+    manage.py deliver_webhooks --enqueue  queue a sweep for the worker (manage.py task_worker) and return
 
-The worker service runs the second before it starts; the first serves a
-setup without a worker (cron) and an operator who wants to see what happens.
+The worker (``task_worker``) queues a sweep itself when it starts; the first
+serves a setup without a worker (cron) and an operator who wants to see what
+happens.
 """
 
 from django.core.management.base import BaseCommand
