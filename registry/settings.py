@@ -151,7 +151,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "registry.apps.TOTPConfig",  # django_otp.plugins.otp_totp, with translated names
-    "django_tasks_db",  # the task queue of webhook deliveries (a table; worker: manage.py db_worker)
+    "django_tasks_db",  # the task queue of webhook deliveries (a table; worker: manage.py task_worker)
     "agreements",
 ]
 
@@ -306,7 +306,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 CHANGE_FEED_RETENTION_DAYS = envint("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
 
 # Background tasks (Django's tasks framework): webhook deliveries are queued in
-# the database and run by a worker process ("manage.py db_worker"; compose's
+# the database and run by a worker process ("manage.py task_worker"; compose's
 # worker service, bin/start starts one too).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
