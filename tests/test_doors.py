@@ -29,6 +29,7 @@ from agreements.models.data_version import _DATA_VERSION_BUMP as DATA_VERSION_BU
 from agreements.sitemaps import SITEMAPS
 
 from .helpers import ROLES, SEES_HIDDEN_OF_A, SEES_HIDDEN_OF_B, FormReader, body
+from .test_data_version import tables_with_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -351,25 +352,13 @@ def snapshot() -> dict:
     return state
 
 
-def _tables_with_data_version_triggers() -> set[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT event_object_table FROM information_schema.triggers WHERE action_statement LIKE %s",
-                ["%agreements_dataversion_bump%"],
-            )
-        else:
-            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%dataversion%'")
-        return {row[0] for row in cursor.fetchall()}
-
-
 def watch_every_table() -> None:
     """Test-only triggers (rolled back with the test): a write to any table the
     data version's own triggers do not cover (users, groups, tokens, devices,
     history …) changes the data version too, but for the VOLATILE columns a
     read may touch. Then one read of the data version tells whether any row
     may have changed."""
-    covered = _tables_with_data_version_triggers()
+    covered = tables_with_triggers()
     postgres = connection.vendor == "postgresql"
     bump = DATA_VERSION_BUMP[connection.vendor]
     with connection.cursor() as cursor:
@@ -494,7 +483,7 @@ def test_no_door_reveals_what_a_role_may_not_see(cast, role_clients, no_rate_lim
 
 
 def test_the_fingerprint_changes_with_every_kind_of_write(cast):
-    assert {"agreements_agreement", "agreements_organisation"} <= _tables_with_data_version_triggers()
+    assert {"agreements_agreement", "agreements_organisation"} <= tables_with_triggers()
     watch_every_table()
     seen = [fingerprint()]
 
