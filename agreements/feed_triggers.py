@@ -57,7 +57,7 @@ def create_statements(vendor: str, columns: dict[str, list[str]], tables: set[st
         """The agreement's party organisations as ``,3,7,`` (without one party row, plus one organisation)."""
         where = f"p.agreement_id = {agreement}" + (f" AND p.id <> {without}" if without else "")
         listed = (
-            f"COALESCE((SELECT {agg}(p.organisation_id{text}, ',') "  # noqa: S608  # our own constants
+            f"COALESCE((SELECT {agg}(p.organisation_id{text}, ',') "  # noqa: S608  # nosec B608: our own constants
             f"FROM agreements_agreementparty p WHERE {where}), '')"
         )
         extra = f" || {plus}{text} || ','" if plus else ""
@@ -129,7 +129,7 @@ def create_statements(vendor: str, columns: dict[str, list[str]], tables: set[st
                 select = "SELECT " + ", ".join(v.replace("r.", f"{row}.") for v in values)
             else:
                 values = [f"'{resource}'", "r.id", "r.slug", f"'{op}'", pub_before, pub_after, before, after, now]
-                select = f"SELECT {', '.join(values)} FROM {record_table} r WHERE r.id = {record}"  # noqa: S608
+                select = f"SELECT {', '.join(values)} FROM {record_table} r WHERE r.id = {record}"  # noqa: S608  # nosec B608
             insert = f"INSERT INTO agreements_change ({fields}) {select}"
             name = f"{table}_chg_{event.lower()}"
             when = event
