@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,6 +16,9 @@ class AgreementsConfig(AppConfig):
         connection_created.connect(register_sqlite_functions, dispatch_uid="agreements_sqlite_functions")
 
         from .feed_triggers import after_migrate as feed_triggers_after_migrate
+        from .feed_triggers import before_migrate as feed_triggers_before_migrate
+
+        pre_migrate.connect(feed_triggers_before_migrate, sender=self, dispatch_uid="agreements_feed_triggers_off")
 
         # The change feed's triggers, as the schema now is (a later column counts; SQLite rebuilds drop them).
         post_migrate.connect(feed_triggers_after_migrate, sender=self, dispatch_uid="agreements_feed_triggers")

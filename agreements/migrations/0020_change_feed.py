@@ -6,7 +6,8 @@ from agreements import feed_triggers
 
 
 def install(apps, schema_editor):
-    feed_triggers.install(apps, schema_editor)
+    # The triggers themselves are put on after every migrate, from the schema
+    # as it then is (agreements.feed_triggers.after_migrate).
     schema_editor.execute("INSERT INTO agreements_changefeedstate (id, pruned_through) VALUES (1, 0)")
 
 
