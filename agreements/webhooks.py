@@ -235,9 +235,9 @@ def record_of(entry: Change, kind: str, viewer: Viewer, request: Request):
     """The record as the API shows it to ``viewer`` (its detail), or None when gone from its view."""
     if kind in GONE:
         return None
-    from .api import views  # the API's viewsets: the same rows and serializers as a GET of the record
+    from .api import webhooks as api  # the API's viewsets: the same rows and serializers as a GET of the record
 
-    viewset_class = views.WEBHOOK_RECORD_VIEWSETS[entry.resource]
+    viewset_class = api.WEBHOOK_RECORD_VIEWSETS[entry.resource]
     viewset = viewset_class(request=request, args=(), kwargs={"slug": entry.slug}, format_kwarg=None, action="retrieve")
     record = viewset.get_queryset().filter(slug=entry.slug).first()
     return None if record is None else viewset.get_serializer(record).data

@@ -20,13 +20,11 @@ from agreements.models import (
     ORGANISATION_PROFILE_FIELDS,
     Agreement,
     AgreementParty,
-    ChangeKind,
     DelegationTrip,
     Organisation,
     Person,
     SigningEvent,
     Topic,
-    WebhookEndpoint,
 )
 from agreements.services import agreement_save, agreement_status_kept_check
 
@@ -654,90 +652,3 @@ class ConfirmationsSerializer(serializers.Serializer):
         "(keys sorted, no spaces, UTF-8) is what the hash is taken of.",
     )
     parties = PartyConfirmationSerializer(many=True)
-
-
-# --------------------------------------------------------------------------
-# Webhook endpoints (/api/v1/webhooks/): an organisation's own configuration
-
-
-class WebhookEndpointSerializer(serializers.ModelSerializer):
-    """An endpoint of the caller's organisation. Deliveries are signed with
-    `secret` (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
-    `webhook-signature`)."""
-
-    organisation = SlugRelatedField(
-        slug_field="slug",
-        queryset=Organisation.objects.all(),
-        required=False,
-        help_text="The organisation whose view of the registry is delivered (default: the token's).",
-    )
-    kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=[kind.value for kind in ChangeKind]),
-        required=False,
-        allow_empty=True,
-        help_text="Only these kinds of change are delivered; empty: all.",
-    )
-    cursor = serializers.CharField(read_only=True, help_text="The last change feed entry the receiver acknowledged.")
-
-    class Meta:
-        model = WebhookEndpoint
-        fields = [
-            "id",
-            "organisation",
-            "url",
-            "description",
-            "kinds",
-            "is_active",
-            "disabled_reason",
-            "secret",
-            "cursor",
-            "consecutive_failures",
-            "failing_since",
-            "next_attempt_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "secret",
-            "disabled_reason",
-            "consecutive_failures",
-            "failing_since",
-            "next_attempt_at",
-            "created_at",
-            "updated_at",
-        ]
-
-    def validate_url(self, value):
-        from agreements.webhooks import registration_problem
-
-        problem = registration_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
-
-    def validate_organisation(self, organisation):
-        viewer = Viewer.for_request(self.context["request"])
-        if self.instance is not None and organisation != self.instance.organisation:
-            raise serializers.ValidationError(_("An endpoint stays with its organisation; create a new one."))
-        if not viewer.sees_everything and organisation.pk not in viewer.organisation_ids:
-            raise serializers.ValidationError(_("You may only manage your own organisation's endpoints."))
-        return organisation
-
-    def validate(self, attrs):
-        if self.instance is None and "organisation" not in attrs:
-            viewer = Viewer.for_request(self.context["request"])
-            if len(viewer.organisation_ids) != 1:
-                raise serializers.ValidationError({"organisation": [_("Name the organisation (its slug).")]})
-            attrs["organisation"] = Organisation.objects.get(pk=next(iter(viewer.organisation_ids)))
-        return attrs
-
-    def update(self, instance, validated_data):
-        if validated_data.get("is_active") and not instance.is_active:
-            # Enabled again: the deliveries resume at the cursor, the failures forgotten.
-            validated_data |= {
-                "disabled_reason": "",
-                "consecutive_failures": 0,
-                "failing_since": None,
-                "next_attempt_at": None,
-            }
-        return super().update(instance, validated_data)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import views, webhooks
 from .statistics import StatisticsView
 
 app_name = "api"
@@ -14,7 +14,7 @@ router.register("signing-events", views.SigningEventViewSet, basename="signingev
 router.register("trips", views.DelegationTripViewSet, basename="trip")
 router.register("topics", views.TopicViewSet, basename="topic")
 router.register("people", views.PersonViewSet, basename="person")
-router.register("webhooks", views.WebhookEndpointViewSet, basename="webhook")
+router.register("webhooks", webhooks.WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -46,7 +46,6 @@ from agreements.models import (
     ProgrammeItem,
     SigningEvent,
     Topic,
-    WebhookEndpoint,
 )
 from agreements.services import record_version
 from agreements.validators import DOCUMENT_TYPES
@@ -689,60 +688,3 @@ class ChangeFeedView(APIView):
         return Response(
             serializers.ChangeFeedSerializer({"results": results, "cursor": str(cursor), "next": next_url}).data
         )
-
-
-# --------------------------------------------------------------------------
-# Webhooks
-
-# The detail a webhook delivery carries for each resource of the feed: the same
-# rows and serializer as a GET of the record with the organisation's token.
-WEBHOOK_RECORD_VIEWSETS = {
-    "agreement": AgreementViewSet,
-    "organisation": OrganisationViewSet,
-    "person": PersonViewSet,
-    "topic": TopicViewSet,
-    "signingevent": SigningEventViewSet,
-    "trip": DelegationTripViewSet,
-}
-
-
-class WebhookEndpointPermission(permissions.BasePermission):
-    """An organisation's endpoints are managed by its partner token and its
-    members, all of them by registry administrators (the rows: ``access``)."""
-
-    def has_permission(self, request, view):
-        viewer = Viewer.for_request(request)
-        if viewer.sees_everything or viewer.organisation_ids:
-            return True
-        if request.auth is None and not request.user.is_authenticated:
-            raise NotAuthenticated()
-        return False
-
-
-WEBHOOK_ERRORS = {
-    **{code: answer for code, answer in ERRORS.items() if code != 401},
-    401: OpenApiResponse(description="No credentials, or the token is unknown, expired or revoked."),
-    403: OpenApiResponse(description="The caller acts for no organisation."),
-    404: OpenApiResponse(description="No such endpoint of the caller's organisation."),
-}
-
-
-@extend_schema_view(
-    list=extend_schema(responses={200: serializers.WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
-    retrieve=extend_schema(responses={200: serializers.WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
-    create=extend_schema(responses={201: serializers.WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
-    update=extend_schema(responses={200: serializers.WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
-    partial_update=extend_schema(responses={200: serializers.WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
-    destroy=extend_schema(responses={204: None, **WEBHOOK_ERRORS}),
-)
-class WebhookEndpointViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
-    """Your organisation's webhook endpoints: each receives, signed (Standard
-    Webhooks), at least once and in order, the change feed's entries your
-    organisation may see, with each record as your token sees it. A new
-    endpoint receives the changes from its creation on; `is_active: true`
-    enables a disabled endpoint again (deliveries resume at its cursor)."""
-
-    queryset = WebhookEndpoint.objects.select_related("organisation")
-    serializer_class = serializers.WebhookEndpointSerializer
-    permission_classes = [WebhookEndpointPermission]
-    filterset_class = None

@@ -1,0 +1,166 @@
+"""The webhook API (/api/v1/webhooks/): an organisation's own endpoints,
+managed by its partner token and its members (all of them by registry
+administrators). The deliveries themselves: ``agreements.webhooks``."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import NotAuthenticated
+
+from agreements.access import Viewer
+from agreements.models import ChangeKind, Organisation, WebhookEndpoint
+
+from .serializers import SlugRelatedField
+from .views import (
+    ERRORS,
+    AgreementViewSet,
+    DelegationTripViewSet,
+    OrganisationViewSet,
+    PersonViewSet,
+    ScopedViewSetMixin,
+    SigningEventViewSet,
+    TopicViewSet,
+)
+
+# --------------------------------------------------------------------------
+# Serializers
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    """An endpoint of the caller's organisation. Deliveries are signed with
+    `secret` (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+    `webhook-signature`)."""
+
+    organisation = SlugRelatedField(
+        slug_field="slug",
+        queryset=Organisation.objects.all(),
+        required=False,
+        help_text="The organisation whose view of the registry is delivered (default: the token's).",
+    )
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=[kind.value for kind in ChangeKind]),
+        required=False,
+        allow_empty=True,
+        help_text="Only these kinds of change are delivered; empty: all.",
+    )
+    cursor = serializers.CharField(read_only=True, help_text="The last change feed entry the receiver acknowledged.")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "organisation",
+            "url",
+            "description",
+            "kinds",
+            "is_active",
+            "disabled_reason",
+            "secret",
+            "cursor",
+            "consecutive_failures",
+            "failing_since",
+            "next_attempt_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "secret",
+            "disabled_reason",
+            "consecutive_failures",
+            "failing_since",
+            "next_attempt_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_url(self, value):
+        from agreements.webhooks import registration_problem
+
+        problem = registration_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_organisation(self, organisation):
+        viewer = Viewer.for_request(self.context["request"])
+        if self.instance is not None and organisation != self.instance.organisation:
+            raise serializers.ValidationError(_("An endpoint stays with its organisation; create a new one."))
+        if not viewer.sees_everything and organisation.pk not in viewer.organisation_ids:
+            raise serializers.ValidationError(_("You may only manage your own organisation's endpoints."))
+        return organisation
+
+    def validate(self, attrs):
+        if self.instance is None and "organisation" not in attrs:
+            viewer = Viewer.for_request(self.context["request"])
+            if len(viewer.organisation_ids) != 1:
+                raise serializers.ValidationError({"organisation": [_("Name the organisation (its slug).")]})
+            attrs["organisation"] = Organisation.objects.get(pk=next(iter(viewer.organisation_ids)))
+        return attrs
+
+    def update(self, instance, validated_data):
+        if validated_data.get("is_active") and not instance.is_active:
+            # Enabled again: the deliveries resume at the cursor, the failures forgotten.
+            validated_data |= {
+                "disabled_reason": "",
+                "consecutive_failures": 0,
+                "failing_since": None,
+                "next_attempt_at": None,
+            }
+        return super().update(instance, validated_data)
+
+
+# --------------------------------------------------------------------------
+# Views
+
+# The detail a webhook delivery carries for each resource of the feed: the same
+# rows and serializer as a GET of the record with the organisation's token.
+WEBHOOK_RECORD_VIEWSETS = {
+    "agreement": AgreementViewSet,
+    "organisation": OrganisationViewSet,
+    "person": PersonViewSet,
+    "topic": TopicViewSet,
+    "signingevent": SigningEventViewSet,
+    "trip": DelegationTripViewSet,
+}
+
+
+class WebhookEndpointPermission(permissions.BasePermission):
+    """An organisation's endpoints are managed by its partner token and its
+    members, all of them by registry administrators (the rows: ``access``)."""
+
+    def has_permission(self, request, view):
+        viewer = Viewer.for_request(request)
+        if viewer.sees_everything or viewer.organisation_ids:
+            return True
+        if request.auth is None and not request.user.is_authenticated:
+            raise NotAuthenticated()
+        return False
+
+
+WEBHOOK_ERRORS = {
+    **{code: answer for code, answer in ERRORS.items() if code != 401},
+    401: OpenApiResponse(description="No credentials, or the token is unknown, expired or revoked."),
+    403: OpenApiResponse(description="The caller acts for no organisation."),
+    404: OpenApiResponse(description="No such endpoint of the caller's organisation."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
+    retrieve=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
+    create=extend_schema(responses={201: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
+    update=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
+    partial_update=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
+    destroy=extend_schema(responses={204: None, **WEBHOOK_ERRORS}),
+)
+class WebhookEndpointViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Your organisation's webhook endpoints: each receives, signed (Standard
+    Webhooks), at least once and in order, the change feed's entries your
+    organisation may see, with each record as your token sees it. A new
+    endpoint receives the changes from its creation on; `is_active: true`
+    enables a disabled endpoint again (deliveries resume at its cursor)."""
+
+    queryset = WebhookEndpoint.objects.select_related("organisation")
+    serializer_class = WebhookEndpointSerializer
+    permission_classes = [WebhookEndpointPermission]
+    filterset_class = None
