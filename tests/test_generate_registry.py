@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from agreements.access import Viewer
 from agreements.choices import AgreementStatus, DatePrecision
@@ -9,12 +10,14 @@ from agreements.filtersets import AgreementFilterSet
 from agreements.models import (
     Agreement,
     AgreementParty,
+    Change,
     DelegationTrip,
     Organisation,
     Person,
     ProgrammeItem,
     SigningEvent,
     Topic,
+    search_document,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,42 @@ def test_refuses_too_few_organisations():
     with pytest.raises(CommandError, match="at least 2"):
         call_command("generate_registry", "--organisations", "1", "--agreements", "5", stdout=StringIO())
     assert not Organisation.objects.exists()
+
+
+def test_derived_columns_are_what_the_model_derives():
+    generate("--seed", "6")
+    document = search_document()
+    derived = Agreement.objects.annotate(text=document["search_text"], title=document["search_title"])
+    rows = list(derived.values_list("search_text", "text", "search_title", "title"))
+    assert len(rows) == 50
+    # Line by line in any order: the parties' names are aggregated in no stated
+    # order, which another plan for the same expression need not keep.
+    assert [(sorted(stored.split("\n")), title) for stored, _t, title, _ in rows] == [
+        (sorted(text.split("\n")), title) for _s, text, _t, title in rows
+    ]
+    assert all(len(text) > 100 for text, *_ in rows)
+
+
+def test_indexes_are_as_before():
+    def indexes():
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, Agreement._meta.db_table)
+        return {name: (c["columns"], c["type"], c["unique"]) for name, c in constraints.items() if c["index"]}
+
+    before = indexes()
+    generate("--seed", "7")
+    assert indexes() == before
+
+
+def test_change_feed_restarts_and_records_later_writes():
+    """The load writes no feed entries (a generated registry is there "as of
+    now"); the feed's triggers are on again afterwards."""
+    generate("--seed", "8")
+    assert not Change.objects.exists()
+    agreement = Agreement.objects.published().first()
+    Agreement.objects.filter(pk=agreement.pk).update(title_en="Changed after the load")
+    AgreementParty.objects.filter(agreement=agreement).first().save()
+    assert list(Change.objects.values_list("resource", "slug", "operation")) == [
+        ("agreement", agreement.slug, "update"),
+        ("agreement", agreement.slug, "update"),
+    ]

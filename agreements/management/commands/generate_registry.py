@@ -9,11 +9,17 @@ refuses to add to a registry that already holds agreements unless told to
 replace it.
 
 Bulk writes skip ``save()``, so what ``save()`` would derive is filled here:
-``published_at`` for published agreements and the searchable text (one
-``UPDATE`` with the model's own ``search_document()``). No
-change history is written for generated records.
+``published_at`` for published agreements and the searchable text with the
+model's own ``search_document()`` (on PostgreSQL the agreements are staged
+and written once, with it, into the table whose plain indexes are rebuilt
+afterwards; elsewhere one ``UPDATE``). The effective signing date is set as
+the database's trigger would (which stays on). No change history and no
+change feed entries are written for generated records: the feed's triggers
+are off during the load, inside its transaction (``change_feed_paused``),
+and the feed restarts after it.
 """
 
+import contextlib
 import datetime
 import itertools
 import random
@@ -26,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
+from agreements import feed_triggers
 from agreements.choices import (
     AgreementStatus,
     DatePrecision,
@@ -155,17 +162,30 @@ class Table:
         self.rows.append(values + self.defaults if self.defaults else values)
 
 
+# Written to a staging table, then to the registry in one statement (PostgreSQL; see Writer).
+STAGED = {Agreement}
+
+
 class Writer:
+    """Writes a table's rows in bulk. On PostgreSQL the agreements go to a
+    staging table first (``STAGED``): they are written to the registry once,
+    at the end, with their searchable text (``Command.finish``), instead of
+    written and then rewritten by an ``UPDATE``."""
+
     def __init__(self, batch_size: int):
         self.batch_size = batch_size
         self.postgres = connection.vendor == "postgresql"
+        self.staged: dict[type, Table] = {}
 
     def flush(self, table: Table) -> None:
         if not table.rows:
             return
         if self.postgres:
             names = ", ".join(connection.ops.quote_name(c) for c in table.columns)
-            sql = f"COPY {connection.ops.quote_name(table.model._meta.db_table)} ({names}) FROM STDIN"
+            target = table.model._meta.db_table
+            if table.model in STAGED:
+                target = self.stage(table)
+            sql = f"COPY {connection.ops.quote_name(target)} ({names}) FROM STDIN"
             with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
                 for row in table.rows:
                     copy.write_row(row)
@@ -174,6 +194,19 @@ class Writer:
             table.model.objects.bulk_create(objs, batch_size=self.batch_size)
         table.count += len(table.rows)
         table.rows = []
+
+    def stage(self, table: Table) -> str:
+        """The staging table for ``table``'s model: its columns, no constraints or indexes, dropped at commit."""
+        name = f"generated_{table.model._meta.model_name}"
+        if table.model not in self.staged:
+            columns = ", ".join(connection.ops.quote_name(c) for c in table.columns)
+            with connection.cursor() as cursor:
+                # Names from the model's own metadata.
+                source = connection.ops.quote_name(table.model._meta.db_table)
+                empty = f"SELECT {columns} FROM {source} WITH NO DATA"  # noqa: S608  # nosec B608
+                cursor.execute(f"CREATE TEMPORARY TABLE {connection.ops.quote_name(name)} ON COMMIT DROP AS {empty}")
+            self.staged[table.model] = table
+        return name
 
 
 def next_id(model) -> int:
@@ -915,6 +948,43 @@ class Generator:
 
 # --------------------------------------------------------------------------
 
+
+def check_deferred_constraints(cursor) -> None:
+    """Run the foreign-key checks deferred so far now (PostgreSQL); later ones are deferred again."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextlib.contextmanager
+def change_feed_paused():
+    """The change feed's triggers (``agreements.feed_triggers``) off while the
+    registry is loaded, on again before the transaction ends: a generated
+    registry is loaded "as of now" (``Command.restart_change_feed``), so the
+    per-row entries they would write (and their per-row queries) are not
+    needed. PostgreSQL: ``ALTER TABLE … DISABLE TRIGGER`` inside the
+    transaction, so a failed load leaves them as they were. Other databases
+    keep them (small data sets only)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    tables = set(connection.introspection.table_names())
+    triggers = [
+        (table, f"{table}_chg_{event.lower()}")
+        for table, *_ in feed_triggers.SOURCES
+        if table in tables
+        for event in feed_triggers.EVENTS
+    ]
+    with connection.cursor() as cursor:
+        for table, name in triggers:
+            cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        check_deferred_constraints(cursor)  # a table with pending checks cannot be altered
+        for table, name in triggers:
+            cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER {quote(name)}")
+
+
 # Registry records in an order that deletes children before parents.
 REPLACED = [
     ExpiryReminder,
@@ -980,8 +1050,9 @@ class Command(BaseCommand):
                 agreements=options["agreements"],
                 batch_size=options["batch_size"],
             )
-            counts = generator.run()
-            self.finish(generator)
+            with change_feed_paused():
+                counts = generator.run()
+                self.finish(generator)
             self.restart_change_feed()
         if connection.vendor == "postgresql":
             # Fresh statistics for the planner; outside a transaction also VACUUM, so that
@@ -1006,6 +1077,44 @@ class Command(BaseCommand):
             for model in REPLACED:
                 model.objects.all()._raw_delete(model.objects.db)
 
+    def insert_staged(self, table: Table) -> None:
+        """The staged agreements into the registry, each row written once with
+        the searchable text that ``search_document()`` defines (its SQL, read
+        from the staging table under the registry table's name)."""
+        document = search_document()
+        copied = [name for name in table.fields if name not in document]
+        select = Agreement.objects.annotate(_text=document["search_text"], _title=document["search_title"])
+        select = select.order_by("pk").values_list(*copied, "_text", "_title")
+        query, params = select.query.sql_with_params()
+        quote = connection.ops.quote_name
+        source = f"FROM {quote(Agreement._meta.db_table)}"
+        if query.count(source + " ") + query.endswith(source) != 1:
+            raise CommandError(f"Unexpected SQL for the searchable text: {query}")
+        query = query.replace(source, f"FROM {quote('generated_agreement')} {quote(Agreement._meta.db_table)}", 1)
+        columns = ", ".join(quote(Agreement._meta.get_field(name).column) for name in copied)
+        with connection.cursor() as cursor:
+            # The table's plain (not unique) indexes are built again after the rows are in:
+            # one build costs far less than as many inserts (the trigram index above all).
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [Agreement._meta.db_table],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            cursor.execute(
+                f"INSERT INTO {quote(Agreement._meta.db_table)} ({columns}, "
+                f"{quote('search_text')}, {quote('search_title')}) {query}",
+                params,
+            )
+            cursor.execute(f"DROP TABLE {quote('generated_agreement')}")
+            check_deferred_constraints(cursor)  # a table with pending checks cannot be indexed
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                cursor.execute(definition)
+
     def restart_change_feed(self):
         """A generated registry is loaded "as of now": its millions of insert
         entries are not kept, and a cursor from before answers 410 (resync)."""
@@ -1017,9 +1126,12 @@ class Command(BaseCommand):
 
     def finish(self, generator: Generator):
         # What Agreement.save() derives: the searchable text, in one statement.
-        Agreement.objects.filter(pk__gte=generator.first_agreement).update(**search_document())
         if connection.vendor != "postgresql":
+            Agreement.objects.filter(pk__gte=generator.first_agreement).update(**search_document())
             return
+        staged = generator.writer.staged.get(Agreement)
+        if staged is not None:
+            self.insert_staged(staged)
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), SEQUENCED):
                 cursor.execute(sql)
