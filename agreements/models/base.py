@@ -40,10 +40,20 @@ def localized(obj, name: str, languages=tuple(TextLanguage.values)) -> str:
     original language, else in any: a ``LocalizedText`` saying which, or "".
     Works for anything with ``<name>_<language>`` attributes (models, their
     history records)."""
-    active = (get_language() or languages[0]).split("-")[0]
-    for language in (active, getattr(obj, "language", None), *languages):
+    return pick_translation(
+        lambda language: getattr(obj, to_attribute(name, language), ""), getattr(obj, "language", None), languages
+    )
+
+
+def pick_translation(text_in, original: str | None, languages=tuple(TextLanguage.values), active=None) -> str:
+    """The fallback rule itself: ``text_in(language)`` for the active language
+    (``active``, when the caller has read it already), else the ``original``
+    one, else any (``localized`` for model instances, ``agreements.api.rows``
+    for plain rows)."""
+    active = active or (get_language() or languages[0]).split("-")[0]
+    for language in (active, original, *languages):
         if language in languages:
-            value = getattr(obj, to_attribute(name, language), "")
+            value = text_in(language)
             if value:
                 return LocalizedText(value, language)
     return ""
