@@ -1,6 +1,7 @@
 "use strict";
 // Names for the admin's Select2 comboboxes (autocomplete fields; WCAG 4.1.2),
-// and no empty column headers in tabular inlines.
+// no empty column headers in tabular inlines, named filter boxes of the
+// two-list selects, and wide tables that scroll in a named, focusable region.
 // Select2 draws its own combobox next to the hidden <select>: a single one is
 // named only by its current value (nothing when empty; shown in a nameless
 // read-only "textbox"), a multiple one's search
@@ -81,6 +82,58 @@
         });
     };
 
+    // The two-list select (filter_horizontal: groups, permissions) labels its filter
+    // boxes with an icon whose aria-label a plain <span> may not carry (ARIA 1.2):
+    // as an image it names the box ("Type into this box to filter …").
+    const namedFilterIcons = () => {
+        document.querySelectorAll(".help-tooltip[aria-label]:not([role])").forEach((icon) => {
+            icon.setAttribute("role", "img");
+        });
+    };
+
+    // Wide tables (changelist results, tabular inlines, change history) scroll
+    // sideways inside their box at narrow widths (WCAG 1.4.10 allows it for data
+    // tables): the box is a region named after what it holds, and while it
+    // scrolls it takes the keyboard focus, so it can be scrolled without a mouse.
+    const heading = () => document.querySelector("#content > h1, #content h1");
+    const scrollBoxes = () => {
+        const boxes = [];
+        document.querySelectorAll("#changelist-form .results").forEach((box) => {
+            const title = heading();
+            boxes.push([box, title ? title.textContent : ""]);
+        });
+        document.querySelectorAll(".inline-related.tabular div.wrapper").forEach((box) => {
+            const fieldset = box.closest("fieldset[aria-labelledby]");
+            const title = fieldset ? document.getElementById(fieldset.getAttribute("aria-labelledby")) : null;
+            boxes.push([box, title ? title.textContent : ""]);
+        });
+        document.querySelectorAll("table#change-history").forEach((table) => {
+            let box = table.parentElement;
+            if (!box.classList.contains("registry-scroll")) {
+                box = document.createElement("div");
+                box.className = "registry-scroll";
+                table.replaceWith(box);
+                box.appendChild(table);
+            }
+            const title = heading();
+            boxes.push([box, title ? title.textContent : ""]);
+        });
+        return boxes;
+    };
+    const labelScrollBoxes = () => {
+        for (const [box, name] of scrollBoxes()) {
+            if (!box.hasAttribute("role") && name.trim()) {
+                box.setAttribute("role", "region");
+                box.setAttribute("aria-label", name.replace(/\s+/g, " ").trim());
+            }
+            if (box.scrollWidth > box.clientWidth) {
+                box.setAttribute("tabindex", "0");
+            } else {
+                box.removeAttribute("tabindex");
+            }
+        }
+    };
+
     let pending = false;
     const observer = new MutationObserver(() => {
         if (!pending) {
@@ -90,6 +143,8 @@
                 pending = false;
                 observer.disconnect();
                 fixAll();
+                namedFilterIcons();
+                labelScrollBoxes();
                 observer.observe(document.body, {childList: true, subtree: true});
             });
         }
@@ -98,6 +153,10 @@
     const start = () => {
         plainEmptyHeaders();
         fixAll();
+        namedFilterIcons();
+        labelScrollBoxes();
+        window.addEventListener("resize", labelScrollBoxes);
+        window.addEventListener("load", labelScrollBoxes);
         observer.observe(document.body, {childList: true, subtree: true});
     };
     if (document.readyState === "loading") {
