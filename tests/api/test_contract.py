@@ -1,7 +1,15 @@
 """Property-based contract run: schemathesis against the live schema served by
 the test server, as anonymous caller, partner and staff. No 5xx, and every
-response conforms to the published schema."""
+response conforms to the published schema.
 
+Every operation is fuzzed as every caller. The coverage phase (boundary and
+invalid values of every parameter and body field, some 4,000 cases) runs on
+the reads as the anonymous caller: there each value reaches the filters and
+lookups. On a write an anonymous caller is refused before the body is read,
+so its ~3,000 coverage cases of the writes only showed the same 401 again
+(fuzzing still sends every write as every caller)."""
+
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +45,7 @@ def live_registry(live_server, transactional_db, settings):
     return live_server.url, {"anonymous": None, "partner": partner_key, "staff": staff_key}
 
 
-def run_schemathesis(url, key, phases):
+def run_schemathesis(url, key, phases, methods=()):
     command = [
         ST,
         "run",
@@ -56,17 +64,30 @@ def run_schemathesis(url, key, phases):
     ]
     if key:
         command += ["--header", f"Authorization: Token {key}"]
+    for method in methods:
+        command += ["--include-method", method]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 
 
 @pytest.mark.parametrize(
-    ("caller", "phases"),
-    [("anonymous", "coverage,fuzzing,stateful"), ("partner", "fuzzing"), ("staff", "fuzzing,stateful")],
+    ("caller", "phases", "methods"),
+    [
+        ("anonymous", "coverage", ("GET",)),  # the reads: every filter's boundary and invalid values
+        ("anonymous", "fuzzing,stateful", ()),
+        ("partner", "fuzzing", ()),
+        ("staff", "fuzzing,stateful", ()),
+    ],
+    ids=["anonymous-coverage-reads", "anonymous", "partner", "staff"],
 )
-def test_api_honours_its_schema(live_registry, caller, phases):
+def test_api_honours_its_schema(live_registry, caller, phases, methods):
     url, keys = live_registry
-    result = run_schemathesis(url, keys[caller], phases)
+    result = run_schemathesis(url, keys[caller], phases, methods)
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary
     assert " generated, " in summary and " passed" in summary
+    selected, total = map(int, re.search(r"Selected: (\d+)/(\d+)", result.stdout).groups())
+    tested = int(re.search(r"Tested: (\d+)", result.stdout).group(1))
+    assert tested == selected, summary  # every operation the run selected was exercised
+    if not methods:
+        assert selected == total, summary  # every operation, as this caller
     print(summary)  # the operations and examples run, for the record (pytest -s)
