@@ -75,4 +75,4 @@ def soft_hyphens(text):
     if text is None or text == "":
         return text
     hyphenated = soft_hyphenate(str(text))
-    return mark_safe(hyphenated) if isinstance(text, SafeData) else hyphenated  # noqa: S308  # nosec B308
+    return mark_safe(hyphenated) if isinstance(text, SafeData) else hyphenated  # noqa: S308  # nosec B308 B703
