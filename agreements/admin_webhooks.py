@@ -1,8 +1,9 @@
 """Staff UI for webhooks: partner endpoints (with "deliver again from a
-cursor") and the delivery log. Registered by ``agreements.admin``; the access
+cursor" and "rotate the signing secret") and the delivery log. Registered by ``agreements.admin``; the access
 seam applies as to every ModelAdmin (``ScopedAdminMixin``)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
@@ -75,13 +76,32 @@ def resend(modeladmin, request, queryset):
     )
 
 
+@admin.action(
+    description=_("Rotate the signing secret (the old one signs too for a grace period)"), permissions=["change"]
+)
+def rotate_secret(modeladmin, request, queryset):
+    endpoints = list(queryset)
+    for endpoint in endpoints:
+        webhooks.endpoint_rotate_secret(endpoint)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d endpoint has a new signing secret; the old one signs too for %(hours)d hours.",
+            "%(count)d endpoints have a new signing secret; the old ones sign too for %(hours)d hours.",
+            len(endpoints),
+        )
+        % {"count": len(endpoints), "hours": settings.WEBHOOK_SECRET_GRACE_HOURS},
+        messages.SUCCESS,
+    )
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Partner endpoints; the secret is shown here and to the partner's token."""
 
     form = WebhookEndpointForm
     action_form = ResendForm
-    actions = [resend]
+    actions = [resend, rotate_secret]
     list_display = ["url", "organisation", "is_active", "cursor", "consecutive_failures", "next_attempt_at"]
     list_select_related = ["organisation"]
     list_filter = ["is_active", "organisation"]
@@ -89,6 +109,7 @@ class WebhookEndpointAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["organisation"]
     readonly_fields = [
         "secret",
+        "previous_secret_expires_at",
         "cursor",
         "pending_through",
         "consecutive_failures",

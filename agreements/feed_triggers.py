@@ -37,6 +37,13 @@ SOURCES = [
     ("agreements_delegationtrip_participant_people", "trip", "agreements_delegationtrip", "delegationtrip_id"),
 ]
 EVENTS = {"INSERT": ("insert",), "UPDATE": ("update",), "DELETE": ("delete",)}
+# A part of a record removed (a party, topic, document ... row deleted): an
+# update of the record for its readers ("removed_from_view" for a party that
+# went). Marked apart because deleting a record removes its parts first (the
+# models' cascade; raw SQL must too, for the foreign keys): an agreement's
+# DELETE entry is for the organisations that saw it before those removals,
+# the parties of the entries "remove" wrote since its last other change.
+REMOVE = "remove"
 
 
 # Columns whose change is not a change of the record (derived, or bookkeeping):
@@ -65,13 +72,26 @@ def create_statements(vendor: str, columns: dict[str, list[str]], tables: set[st
         extra = f" || {plus}{text} || ','" if plus else ""
         return f"',' || {listed} || ','{extra}"
 
+    def removed_parties(agreement: str) -> str:
+        """The organisations that saw the agreement before its parts' removals
+        that came right before this (its deletion's cascade), as ``,3,,7,``."""
+        last_other = (
+            "SELECT MAX(o.id) FROM agreements_change o WHERE o.resource = 'agreement' "  # noqa: S608  # nosec B608
+            f"AND o.record_id = {agreement} AND o.operation <> '{REMOVE}'"
+        )
+        return (
+            f"COALESCE((SELECT {agg}(c.organisations_before, '') FROM agreements_change c "  # noqa: S608  # nosec B608
+            f"WHERE c.resource = 'agreement' AND c.record_id = {agreement} AND c.operation = '{REMOVE}' "
+            f"AND c.id > COALESCE(({last_other}), 0)), '')"
+        )
+
     def published(row: str) -> str:
         return f"({row}.is_public AND {row}.status IN ('signed', 'terminated'))"
 
     def entry(table, resource, record_table, column, event, row):
         operation = EVENTS[event][0]
         if column is not None:
-            operation = "update"  # a part changed: its record was updated
+            operation = REMOVE if event == "DELETE" else "update"  # a part changed: its record was updated
         # The record row as it is (r), and who saw it before and after this write.
         record = f"{row}.{column}" if column else f"{row}.id"
         before = after = None
@@ -86,6 +106,8 @@ def create_statements(vendor: str, columns: dict[str, list[str]], tables: set[st
                 pub_after = false
             orgs = parties("r.id")
             before = after = orgs
+            if column is None and event == "DELETE":
+                before = orgs + " || " + removed_parties("r.id")
             if table == "agreements_agreementparty":
                 if event == "INSERT":
                     before = parties("r.id", without="NEW.id")

@@ -29,6 +29,14 @@ SWEEP_EVERY = datetime.timedelta(seconds=60)
 HOUSEKEEPING_EVERY = datetime.timedelta(days=1)
 # Finished task results are kept this long for the admin, then removed.
 TASK_RESULTS_KEPT_DAYS = 7
+# A task still RUNNING this long after it started was left by a killed worker:
+# ours take minutes at most (a delivery run: ten batches, each under a lease).
+ABANDONED_AFTER = datetime.timedelta(hours=6)
+ABANDONED_PER_RUN = 1000  # rows marked per housekeeping, oldest first
+
+
+class WorkerLost(Exception):
+    """What an abandoned task run failed of (``fail_abandoned_tasks``)."""
 
 
 @task()
@@ -54,16 +62,46 @@ def sweep() -> list[int]:
 @task()
 def housekeeping() -> str:
     """Once a day (queued by the sweeps): the change feed's retention
-    (``prune_change_feed``) and django-tasks-db's finished results, which it
-    keeps for ever otherwise (a sweep a minute is 1,440 rows a day)."""
+    (``prune_change_feed``), the task rows a killed worker left RUNNING
+    (``fail_abandoned_tasks``), and django-tasks-db's finished results, which
+    it keeps for ever otherwise (a sweep a minute is 1,440 rows a day)."""
     from io import StringIO
 
     from django.core.management import call_command
 
     out = StringIO()
     call_command("prune_change_feed", stdout=out)
+    out.write(f"{fail_abandoned_tasks()} abandoned task runs marked failed.\n")
     call_command("prune_db_task_results", min_age_days=TASK_RESULTS_KEPT_DAYS, stdout=out, stderr=out)
     return out.getvalue()
+
+
+def fail_abandoned_tasks(now: datetime.datetime | None = None) -> int:
+    """Mark FAILED the task rows still RUNNING ``ABANDONED_AFTER`` after they
+    started (their worker was killed: django-tasks-db never finishes them), at
+    most ``ABANDONED_PER_RUN`` a day, so the prune removes them in time. They
+    are not run again: what a delivery left is found by the sweeps (the
+    endpoint's cursor and pending batch say it), and a task that killed its
+    worker must not do it again."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    abandoned = (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=now - ABANDONED_AFTER)
+        .order_by("started_at")
+        .values_list("pk", flat=True)[:ABANDONED_PER_RUN]
+    )
+    return (
+        DBTaskResult.objects.running()
+        .filter(pk__in=list(abandoned))
+        .update(
+            status="FAILED",
+            finished_at=now,
+            exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+            traceback=f"Still running {ABANDONED_AFTER} after it started: its worker was stopped.",
+        )
+    )
 
 
 def schedule_housekeeping(run_after: datetime.datetime) -> None:

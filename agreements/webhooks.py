@@ -15,8 +15,17 @@ organisation's members and the registry administrators are told.
 
 Running: ``agreements.tasks`` on Django's tasks framework (``django-tasks-db``
 backend, ``manage.py task_worker``). Each delivery holds its endpoint (a lease
-in the row, not a lock held across the request), so two workers never send
-one endpoint's batches out of order, and a killed worker's hold runs out.
+in the row, not a lock held across the request), renewed before each batch
+and each request, so two workers never send one endpoint's batches out of
+order however long a run takes, and a killed worker's hold runs out.
+
+Messages: a batch's ``webhook-id`` is the same for every retry of it (a
+receiver deduplicates on it); a staff resend (``endpoint_resend``) sends new
+messages under new ids, read afresh, since a resend exists to be processed
+again. Each entry's ``cursor`` names the change itself, whatever message
+carried it. After a secret is rotated (``endpoint_rotate_secret``) deliveries
+carry two signatures, the new secret's and the old one's, for
+``WEBHOOK_SECRET_GRACE_HOURS``.
 
 Safety: the URL must be https (unless ``WEBHOOK_ALLOW_HTTP``); the host name
 is resolved at every delivery, every address it has must be public (not
@@ -46,7 +55,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -57,6 +66,7 @@ from standardwebhooks.webhooks import Webhook
 from . import access
 from .access import Viewer
 from .models import Change, ChangeKind, WebhookDelivery, WebhookEndpoint
+from .models.webhooks import generate_secret
 from .reminders import reminder_language
 
 logger = logging.getLogger(__name__)
@@ -290,15 +300,29 @@ def next_batch_end(endpoint: WebhookEndpoint) -> int | None:
     return batch[-1] if len(batch) == BATCH else head
 
 
-def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes, now: datetime.datetime) -> dict:
+def signed_headers(
+    endpoint: WebhookEndpoint, msg_id: str, body: bytes, now: datetime.datetime, at: datetime.datetime | None = None
+) -> dict:
+    """Standard Webhooks headers, signed at ``now``; during a rotation's grace
+    period (at ``at``, default ``now``) the signature header holds the new
+    secret's signature and the old one's, space-separated."""
     timestamp = now.replace(microsecond=0)
+    secrets = endpoint.signing_secrets(at or now)
+    signatures = [Webhook(secret).sign(msg_id, timestamp, body.decode()) for secret in secrets]
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": message_id,
+        "webhook-id": msg_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(endpoint.secret).sign(message_id, timestamp, body.decode()),
+        "webhook-signature": " ".join(signatures),
     }
+
+
+def message_id(endpoint: WebhookEndpoint, through: int) -> str:
+    """The batch's ``webhook-id``: the same for each retry of the batch, a new
+    one for each staff resend (``_r`` and the resend's number)."""
+    resent = f"_r{endpoint.resends}" if endpoint.resends else ""
+    return f"msg_{endpoint.pk}_{endpoint.cursor}_{through}{resent}"
 
 
 # --------------------------------------------------------------------------
@@ -310,24 +334,62 @@ def retry_delay(failures: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(failures - 1, 0), MAX_RETRY_SECONDS))
 
 
-def _take(endpoint_id: int, now: datetime.datetime) -> bool:
-    """Hold the endpoint for this delivery (no other worker sends its batches meanwhile)."""
-    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    taken = WebhookEndpoint.objects.filter(free, due, pk=endpoint_id, is_active=True).update(leased_until=now + LEASE)
-    return taken == 1
+def _clock() -> datetime.datetime:
+    return timezone.now()
+
+
+class _Hold:
+    """A delivery's hold on its endpoint: ``leased_until`` as this delivery set
+    it. Renewing moves it on by ``LEASE`` from the time it is renewed (``now``
+    plus the time the delivery has run), only while it is still this
+    delivery's: a hold that ran out and was taken by another worker is lost."""
+
+    def __init__(self, endpoint_id: int, now: datetime.datetime):
+        self.endpoint_id, self.now, self.started = endpoint_id, now, _clock()
+        self.until: datetime.datetime | None = None
+
+    def current(self) -> datetime.datetime:
+        return self.now + (_clock() - self.started)
+
+    def take(self) -> bool:
+        now = self.current()
+        free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=self.now)
+        until = now + LEASE
+        if WebhookEndpoint.objects.filter(free, due, pk=self.endpoint_id, is_active=True).update(leased_until=until):
+            self.until = until
+        return self.until is not None
+
+    def renew(self) -> bool:
+        until = self.current() + LEASE
+        if self.until is None:
+            return False
+        if WebhookEndpoint.objects.filter(pk=self.endpoint_id, leased_until=self.until).update(leased_until=until):
+            self.until = until
+        else:
+            self.until = None  # taken over: this delivery stops
+        return self.until is not None
+
+    def release(self) -> None:
+        if self.until is not None:
+            WebhookEndpoint.objects.filter(pk=self.endpoint_id, leased_until=self.until).update(leased_until=None)
+            self.until = None
 
 
 def deliver(endpoint_id: int, *, now: datetime.datetime | None = None, batches: int = 10) -> str:
     """Send the endpoint's pending entries (up to ``batches`` batches) and
     record each attempt; returns "delivered", "failed", "nothing", "busy" (held
-    by another worker, not due or disabled) or "disabled" (given up)."""
+    by another worker, not due or disabled; or the hold was lost) or
+    "disabled" (given up)."""
     now = now or timezone.now()
-    if not _take(endpoint_id, now):
+    hold = _Hold(endpoint_id, now)
+    if not hold.take():
         return "busy"
     outcome = "nothing"
     try:
-        for _batch in range(batches):
+        for batch in range(batches):
+            if batch and not hold.renew():
+                return "busy"
             endpoint = WebhookEndpoint.objects.select_related("organisation").get(pk=endpoint_id)
             through = next_batch_end(endpoint)
             if through is None:
@@ -336,26 +398,28 @@ def deliver(endpoint_id: int, *, now: datetime.datetime | None = None, batches: 
             if not entries:  # nothing this organisation may see, or wants: read on
                 WebhookEndpoint.objects.filter(pk=endpoint_id).update(cursor=through, pending_through=None)
                 continue
-            outcome = _send(endpoint, entries, through, now)
+            outcome = _send(endpoint, entries, through, now, hold)
             if outcome != "delivered":
                 break
     finally:
-        WebhookEndpoint.objects.filter(pk=endpoint_id).update(leased_until=None)
+        hold.release()
     return outcome
 
 
-def _send(endpoint: WebhookEndpoint, entries: list[dict], through: int, now: datetime.datetime) -> str:
-    message_id = f"msg_{endpoint.pk}_{endpoint.cursor}_{through}"  # the same for each retry of the batch
+def _send(endpoint: WebhookEndpoint, entries: list[dict], through: int, now: datetime.datetime, hold: _Hold) -> str:
+    msg_id = message_id(endpoint, through)
     sent_at = timezone.now()  # the signature's time is the clock's (``now`` schedules the attempts)
     body = orjson.dumps({"type": "registry.changes", "timestamp": sent_at.isoformat(), "data": {"entries": entries}})
+    if not hold.renew():  # reading the entries took long: the request gets a whole lease
+        return "busy"
     # Pending first: a worker killed during the request sends the same entries again.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(pending_through=through)
-    answer = post(endpoint.url, body, signed_headers(endpoint, message_id, body, sent_at))
+    answer = post(endpoint.url, body, signed_headers(endpoint, msg_id, body, sent_at, at=hold.current()))
     attempt = endpoint.consecutive_failures + 1
     with transaction.atomic():
         WebhookDelivery.objects.create(
             endpoint=endpoint,
-            webhook_id=message_id,
+            webhook_id=msg_id,
             first_cursor=int(entries[0]["cursor"]),
             last_cursor=through,
             entries=len(entries),
@@ -444,9 +508,12 @@ def endpoint_disable(endpoint: WebhookEndpoint, *, reason: str, now: datetime.da
 
 
 def endpoint_resend(endpoint: WebhookEndpoint, *, after: int) -> None:
-    """Deliver again the entries after the cursor ``after`` (and enable the endpoint)."""
+    """Deliver again the entries after the cursor ``after`` (and enable the
+    endpoint): new messages, under new webhook-ids (``message_id``), so that a
+    receiver deduplicating on the id processes them."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         cursor=after,
+        resends=F("resends") + 1,
         pending_through=None,
         is_active=True,
         disabled_reason="",
@@ -454,6 +521,21 @@ def endpoint_resend(endpoint: WebhookEndpoint, *, after: int) -> None:
         failing_since=None,
         next_attempt_at=None,
     )
+
+
+@transaction.atomic
+def endpoint_rotate_secret(endpoint: WebhookEndpoint, *, now: datetime.datetime | None = None) -> WebhookEndpoint:
+    """A new signing secret for ``endpoint``; the one it replaces signs too (a
+    second signature) for ``WEBHOOK_SECRET_GRACE_HOURS``, so the receiver can
+    switch without losing a delivery. Rotating again within the grace period
+    drops the oldest secret."""
+    now = now or timezone.now()
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + datetime.timedelta(hours=settings.WEBHOOK_SECRET_GRACE_HOURS)
+    endpoint.secret = generate_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return endpoint
 
 
 def due_endpoint_ids(now: datetime.datetime | None = None) -> list[int]:

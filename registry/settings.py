@@ -328,6 +328,9 @@ WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 # apart) for this many hours; then the endpoint is disabled and its
 # organisation's members and the registry administrators are told by e-mail.
 WEBHOOK_RETRY_HOURS = envint("WEBHOOK_RETRY_HOURS", 24, minimum=24)
+# After an endpoint's secret is rotated, deliveries are signed with the new and
+# the old secret for this many hours (the receiver switches meanwhile).
+WEBHOOK_SECRET_GRACE_HOURS = envint("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

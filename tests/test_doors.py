@@ -120,7 +120,9 @@ API_ACTIONS = {
     "agreement": {
         *("negotiate", "draft", "sign", "terminate", "renew", "amend", "supersede"),
         *("confirmations", "withdraw-confirmation"),  # partner confirmation (a party's token only)
-    }
+    },
+    # An organisation's own endpoint: its delivery log (read) and a new signing secret (write).
+    "webhook": {"deliveries", "rotate-secret"},
 }
 # Served by middleware, outside the URLconf.
 MIDDLEWARE_URLS = ["/healthz", "/readyz"]

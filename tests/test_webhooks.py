@@ -5,6 +5,8 @@ organisation may not see, and never to an address deliveries may not reach."""
 
 import datetime
 import socket
+import time
+import types
 
 import pytest
 from django.core import mail
@@ -107,10 +109,10 @@ def test_b_never_receives_what_only_a_may_see(cast, receiver):
             assert secret not in text_b
         seen_by_a = [(e["slug"], e["kind"]) for e in receiver.entries()]
         assert seen_by_a[0] == ("hidden-a", "updated")
-        # Its parties go first, so A is told the draft left its view (as its feed says).
-        assert seen_by_a[-2:] == [("hidden-a", "removed_from_view"), ("public-a", "updated")]
+        # Its parties go first, so A is told the draft left its view, then that it was deleted (as its feed says).
+        assert seen_by_a[-3:] == [("hidden-a", "removed_from_view"), ("hidden-a", "deleted"), ("public-a", "updated")]
         assert "hidden-b" not in str(receiver.received)
-        assert receiver.entries()[-2]["record"] is None
+        assert receiver.entries()[-3]["record"] is None and receiver.entries()[-2]["record"] is None
         # B's cursor moved past A's entries all the same.
         endpoint_b.refresh_from_db()
         endpoint_a.refresh_from_db()
@@ -279,6 +281,35 @@ def test_a_redirect_is_not_followed(cast, receiver):
         target.stop()
 
 
+def test_a_long_run_renews_its_hold_so_no_other_worker_takes_over(cast, receiver, monkeypatch):
+    """The hold (lease) is renewed before each batch and each request: a run of
+    batches that together outlast one lease is not taken over meanwhile."""
+    endpoint = endpoint_for(cast.org_a, receiver)
+    monkeypatch.setattr(webhooks, "BATCH", 1)
+    for number in range(3):
+        retitle(cast.public_a, f"Version {number}")
+    start = timezone.now()
+    clock = [start]
+    monkeypatch.setattr(webhooks, "_clock", lambda: clock[0])
+    real_post, competitors = webhooks.post, []
+
+    def slow_post(url, body, headers):
+        if competitors and competitors[-1] == "running":  # the other worker's own request
+            return real_post(url, body, headers)
+        clock[0] += datetime.timedelta(seconds=100)  # each request takes 100 s; three outlast a lease
+        competitors.append("running")
+        competitors[-1] = webhooks.deliver(endpoint.pk, now=clock[0])  # another worker tries now
+        return real_post(url, body, headers)
+
+    monkeypatch.setattr(webhooks, "post", slow_post)
+    assert webhooks.deliver(endpoint.pk, now=start) == "delivered"
+    assert competitors == ["busy", "busy", "busy"]
+    assert [e["record"]["title"] for e in receiver.entries()] == ["Version 2"] * 3
+    assert len({int(e["cursor"]) for e in receiver.entries()}) == 3
+    endpoint.refresh_from_db()
+    assert endpoint.leased_until is None  # released at the end
+
+
 def test_a_killed_delivery_is_sent_again_once_its_hold_runs_out(cast, receiver):
     """A worker killed mid-delivery leaves its hold (lease) and the pending batch:
     the batch goes again, once, after the hold ran out."""
@@ -331,7 +362,9 @@ def test_the_task_worker_queues_a_sweep_and_waits_out_a_database_outage(monkeypa
             raise OperationalError("the database system is shutting down")
 
     monkeypatch.setattr(db_worker.Command, "handle", handle)
-    monkeypatch.setattr("agreements.management.commands.task_worker.time.sleep", waits.append)
+    # The command's own clock only (time.sleep itself is also what other threads call).
+    clock = types.SimpleNamespace(sleep=waits.append, monotonic=time.monotonic)
+    monkeypatch.setattr("agreements.management.commands.task_worker.time", clock)
     DBTaskResult.objects.all().delete()
     call_command("task_worker", batch=True, interval=1, verbosity=0)
     assert runs == [1, 1, 1]  # a sweep queued before each run (not twice)
@@ -359,6 +392,60 @@ def test_the_signature_matches_the_specifications_example():
     )
     assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     assert headers["webhook-timestamp"] == "1614265330"
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_grace_period_ends(cast, receiver, settings):
+    settings.WEBHOOK_SECRET_GRACE_HOURS = 24
+    endpoint = endpoint_for(cast.org_a, receiver)
+    old = endpoint.secret
+    start = timezone.now()
+    endpoint = webhooks.endpoint_rotate_secret(endpoint, now=start)
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.previous_secret_expires_at == start + datetime.timedelta(hours=24)
+
+    # During the grace period: two signatures; a receiver with either secret accepts.
+    retitle(cast.public_a, "Old secret still works")
+    assert webhooks.deliver(endpoint.pk, now=start + datetime.timedelta(hours=23)) == "delivered"
+    assert len(receiver.received[-1]["headers"]["webhook-signature"].split(" ")) == 2
+    receiver.secret = endpoint.secret
+    retitle(cast.public_a, "New secret works")
+    assert webhooks.deliver(endpoint.pk, now=start + datetime.timedelta(hours=23)) == "delivered"
+    assert receiver.refused == []
+
+    # After it: only the new secret's signature; a receiver still on the old one refuses.
+    receiver.secret = old
+    retitle(cast.public_a, "Only the new secret")
+    later = start + datetime.timedelta(hours=24, seconds=1)
+    assert webhooks.deliver(endpoint.pk, now=later) == "failed"
+    assert receiver.refused == ["No matching signature found"]
+    receiver.secret = endpoint.secret
+    assert webhooks.deliver(endpoint.pk, now=later + datetime.timedelta(seconds=30)) == "delivered"
+    assert len(receiver.received[-1]["headers"]["webhook-signature"].split(" ")) == 1
+    assert [e["record"]["title"] for e in receiver.entries()][-1] == "Only the new secret"
+
+
+def test_a_retry_keeps_its_webhook_id_and_a_staff_resend_gets_a_new_one(cast, receiver):
+    """Standard Webhooks: a receiver deduplicates on webhook-id, which a retry of
+    the same message keeps. A staff resend exists to be processed again: its
+    messages (read afresh) have new ids; each entry's cursor stays its own."""
+    endpoint = endpoint_for(cast.org_a, receiver)
+    start_cursor = endpoint.cursor
+    retitle(cast.public_a, "Once")
+    receiver.status = 503
+    start = timezone.now()
+    assert webhooks.deliver(endpoint.pk, now=start) == "failed"
+    receiver.status = 200
+    assert webhooks.deliver(endpoint.pk, now=start + datetime.timedelta(seconds=30)) == "delivered"
+    for _resend in range(2):
+        endpoint.refresh_from_db()
+        webhooks.endpoint_resend(endpoint, after=start_cursor)
+        assert webhooks.deliver(endpoint.pk) == "delivered"
+    ids = [delivery["headers"]["webhook-id"] for delivery in receiver.received]
+    assert ids[0] == ids[1] and len(set(ids)) == 3
+    assert ids[2] == f"{ids[0]}_r1" and ids[3] == f"{ids[0]}_r2"
+    cursors = [[e["cursor"] for e in delivery["payload"]["data"]["entries"]] for delivery in receiver.received]
+    assert cursors[0] == cursors[1] == cursors[2] == cursors[3]
+    assert list(WebhookDelivery.objects.order_by("pk").values_list("webhook_id", flat=True)) == ids
 
 
 def test_a_new_endpoint_starts_at_the_feeds_end_with_a_fresh_secret(cast, receiver):
@@ -398,6 +485,22 @@ def test_staff_see_the_delivery_log_and_resend_from_a_cursor(cast, receiver, dja
     assert endpoint.cursor == start_cursor
     assert webhooks.deliver(endpoint.pk) == "delivered"
     assert [e["record"]["title"] for e in receiver.entries()] == ["Changed", "Changed"]
+
+
+def test_staff_rotate_a_secret_in_the_admin(cast, receiver):
+    endpoint = endpoint_for(cast.org_a, receiver)
+    old = endpoint.secret
+    client = logged_in(cast.users["registry_admin"])
+    response = client.post(
+        "/admin/agreements/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [endpoint.pk], "index": "0"},
+        follow=True,
+    )
+    assert response.status_code == 200 and "new signing secret" in response.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    page = client.get(f"/admin/agreements/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert endpoint.secret in page and old not in page  # the old secret is the receiver's to know, not shown
 
 
 def test_the_delivery_log_is_read_only_and_for_registry_administrators(cast, receiver):
@@ -448,3 +551,32 @@ def test_housekeeping_is_queued_by_the_sweeps_and_prunes_feed_and_task_results(d
     assert "entries removed" in report
     assert not Change.objects.exists() and ChangeFeedState.objects.get().pruned_through > 0
     assert not DBTaskResult.objects.filter(pk=old.pk).exists()
+
+
+def test_housekeeping_fails_task_runs_a_killed_worker_left_running(db, monkeypatch):
+    """django-tasks-db leaves a killed worker's task RUNNING for ever: housekeeping
+    marks those that started long ago FAILED (oldest first, a bounded number a
+    day), so the results' prune removes them; a task still running is left."""
+    now = timezone.now()
+    started = {
+        "oldest": now - datetime.timedelta(days=3),
+        "old": now - tasks.ABANDONED_AFTER - datetime.timedelta(minutes=1),
+        "older": now - datetime.timedelta(days=1),
+        "running": now - datetime.timedelta(minutes=5),
+    }
+    rows = {}
+    for name, at in started.items():
+        result = tasks.deliver_endpoint.enqueue(1)
+        DBTaskResult.objects.filter(pk=result.id).update(status="RUNNING", started_at=at, worker_ids=["dead"])
+        rows[name] = result.id
+    monkeypatch.setattr(tasks, "ABANDONED_PER_RUN", 2)
+
+    def status() -> dict[str, str]:
+        return {name: DBTaskResult.objects.get(pk=pk).status for name, pk in rows.items()}
+
+    assert "2 abandoned task runs marked failed" in tasks.housekeeping.call()
+    assert status() == {"oldest": "FAILED", "older": "FAILED", "old": "RUNNING", "running": "RUNNING"}
+    assert "1 abandoned task runs marked failed" in tasks.housekeeping.call()
+    assert status() == {"oldest": "FAILED", "older": "FAILED", "old": "FAILED", "running": "RUNNING"}
+    failed = DBTaskResult.objects.get(pk=rows["old"])
+    assert failed.finished_at is not None and failed.task_result.errors[0].exception_class_path.endswith("WorkerLost")

@@ -1,14 +1,18 @@
 """The webhook API (/api/v1/webhooks/): an organisation's own endpoints,
-managed by its partner token and its members (all of them by registry
-administrators). The deliveries themselves: ``agreements.webhooks``."""
+their delivery log and secret rotation, managed by its partner token and its
+members (all of them by registry administrators). The deliveries themselves:
+``agreements.webhooks``."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.response import Response
 
+from agreements import webhooks
 from agreements.access import Viewer
-from agreements.models import ChangeKind, Organisation, WebhookEndpoint
+from agreements.models import ChangeKind, Organisation, WebhookDelivery, WebhookEndpoint
 
 from .serializers import SlugRelatedField
 from .views import (
@@ -56,6 +60,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "is_active",
             "disabled_reason",
             "secret",
+            "previous_secret_expires_at",
             "cursor",
             "consecutive_failures",
             "failing_since",
@@ -65,6 +70,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "secret",
+            "previous_secret_expires_at",
             "disabled_reason",
             "consecutive_failures",
             "failing_since",
@@ -107,6 +113,30 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
                 "next_attempt_at": None,
             }
         return super().update(instance, validated_data)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    """One attempt to deliver a batch of the feed's entries (`first_cursor`
+    through `last_cursor`) under `webhook_id`: every retry of a batch has the
+    same id, a staff resend a new one."""
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "webhook_id",
+            "first_cursor",
+            "last_cursor",
+            "entries",
+            "attempt",
+            "attempted_at",
+            "succeeded",
+            "status_code",
+            "latency_ms",
+            "response_excerpt",
+            "error",
+        ]
+        read_only_fields = fields
 
 
 # --------------------------------------------------------------------------
@@ -152,6 +182,15 @@ WEBHOOK_ERRORS = {
     update=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
     partial_update=extend_schema(responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS}),
     destroy=extend_schema(responses={204: None, **WEBHOOK_ERRORS}),
+    deliveries=extend_schema(
+        summary="The endpoint's delivery log",
+        responses={200: WebhookDeliverySerializer(many=True), **WEBHOOK_ERRORS},
+    ),
+    rotate_secret=extend_schema(
+        summary="A new signing secret; the old one signs too during the grace period",
+        request=None,
+        responses={200: WebhookEndpointSerializer, **WEBHOOK_ERRORS},
+    ),
 )
 class WebhookEndpointViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """Your organisation's webhook endpoints: each receives, signed (Standard
@@ -164,3 +203,22 @@ class WebhookEndpointViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = WebhookEndpointSerializer
     permission_classes = [WebhookEndpointPermission]
     filterset_class = None
+
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None, **kwargs):
+        """Every attempt to deliver to the endpoint, newest first: when, the
+        batch (`webhook_id`, cursors), the receiver's status, latency and the
+        start of its answer, or the error."""
+        endpoint = self.get_object()
+        attempts = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-attempted_at", "-pk")
+        page = self.paginate_queryset(attempts)
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None, **kwargs):
+        """A new `secret`. Until `previous_secret_expires_at`
+        (`WEBHOOK_SECRET_GRACE_HOURS`, default 24 h) each delivery carries two
+        signatures in `webhook-signature`, the new secret's and the old one's;
+        then only the new one's."""
+        endpoint = webhooks.endpoint_rotate_secret(self.get_object())
+        return Response(self.get_serializer(endpoint).data)

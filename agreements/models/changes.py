@@ -29,12 +29,15 @@ class Change(models.Model):
     Who may see the record before and after the write is kept with it
     (published or not; the organisations whose members see it, as ``,3,7,``),
     so that ``access`` decides for each reader what the entry tells: a change
-    to a record the reader never saw is not in its feed."""
+    to a record the reader never saw is not in its feed. A deleted agreement
+    was seen, before the deletion removed its parties, by those parties: its
+    DELETE entry names them (``feed_triggers.REMOVE``), so each learns it was
+    deleted."""
 
     resource = models.CharField(_("resource"), max_length=20)
     record_id = models.BigIntegerField(_("record id"))
     slug = models.CharField(_("slug"), max_length=120)
-    operation = models.CharField(_("operation"), max_length=7)  # insert, update, delete
+    operation = models.CharField(_("operation"), max_length=7)  # insert, update, remove (a part), delete
     published_before = models.BooleanField(_("visible to the public before"))
     published_after = models.BooleanField(_("visible to the public after"))
     organisations_before = models.TextField(_("organisations that saw it before"), default=",")
@@ -46,14 +49,19 @@ class Change(models.Model):
     class Meta:
         verbose_name = _("change")
         verbose_name_plural = _("changes")
-        indexes = [models.Index(fields=["changed_at"], name="change_changed_at")]
+        indexes = [
+            models.Index(fields=["changed_at"], name="change_changed_at"),
+            # A record's own entries: an agreement's deletion reads who saw it (``feed_triggers.REMOVE``).
+            models.Index(fields=["record_id"], name="change_record"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk} {self.operation} {self.resource} {self.slug}"
 
     def kind_for(self, organisation_ids, sees_everything: bool = False) -> str:
         """The entry as one reader tells it (a reader who saw the record before, or sees it now):
-        a record it can no longer see is "removed_from_view", whatever the write was."""
+        a deleted record is "deleted"; one it can no longer see "removed_from_view", whatever else
+        the write was (a part removed, such as its party row, is an update of the record)."""
         if self.operation == "insert":
             return ChangeKind.CREATED
         if self.operation == "delete":

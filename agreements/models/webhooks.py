@@ -41,6 +41,11 @@ class WebhookEndpoint(TimeStampedModel):
     url = models.URLField(_("URL"), max_length=500, help_text=_("Where deliveries are posted (https)."))
     description = models.CharField(_("description"), max_length=200, blank=True)
     secret = models.CharField(_("signing secret"), max_length=80, default=generate_secret, editable=False)
+    # After a rotation the replaced secret signs too (a second signature), until then.
+    previous_secret = models.CharField(_("previous signing secret"), max_length=80, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret signs until"), null=True, blank=True, editable=False
+    )
     kinds = models.JSONField(
         _("kinds of change"),
         default=kinds_default,
@@ -57,6 +62,8 @@ class WebhookEndpoint(TimeStampedModel):
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
     failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Raised by each staff resend: a resent batch is a new message (a new webhook-id).
+    resends = models.PositiveIntegerField(_("resends"), default=0, editable=False)
     # A worker delivering to the endpoint holds it until then (a killed worker's hold runs out).
     leased_until = models.DateTimeField(_("held by a worker until"), null=True, blank=True, editable=False)
 
@@ -88,6 +95,13 @@ class WebhookEndpoint(TimeStampedModel):
 
     def wants(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets a delivery at ``now`` is signed with: the current one, and
+        the one it replaced while the rotation's grace period lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and now < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
 
 class WebhookDelivery(models.Model):

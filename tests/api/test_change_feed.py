@@ -72,8 +72,47 @@ def test_b_never_learns_of_as_hidden_draft(world):
     for role in ("anonymous", "b"):
         assert kinds(world["clients"][role], "a-secret-draft", world["start"]) == [], role
     seen_by_a = kinds(world["clients"]["a"], "a-secret-draft", world["start"])
-    assert "updated" in seen_by_a and seen_by_a[-1] == "removed_from_view"  # its parties went first
+    assert "updated" in seen_by_a and seen_by_a[-1] == "deleted"
     assert kinds(world["clients"]["admin"], "a-secret-draft", world["start"])[-1] == "deleted"
+
+
+def latest_cursor() -> int:
+    return Change.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
+def test_a_deleted_drafts_parties_learn_it_was_deleted_and_nobody_else_learns_anything(world):
+    """Deleting a draft removes its parties first (the models' cascade, or raw SQL in
+    that order): each party is told it lost the draft and then that it was deleted.
+    An organisation removed from it before a later change, or never a party, learns
+    nothing of the deletion."""
+    org_a, _, org_c = world["orgs"]
+    org_d = OrganisationFactory(slug="org-d")
+    clients = dict(world["clients"])
+    for name, organisation in (("c", org_c), ("d", org_d)):
+        _, key = token_create(name=name.upper(), organisation=organisation)
+        clients[name] = APIClient()
+        clients[name].credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    draft = AgreementFactory(slug="draft-to-delete", parties=[org_a, org_c, org_d])
+    AgreementParty.objects.filter(agreement=draft, organisation=org_d).delete()  # D loses it ...
+    draft.title_en = "Last words"
+    draft.save()  # ... before a change D never saw
+    after = latest_cursor()
+    draft.delete()
+    for party in ("a", "c"):
+        assert kinds(clients[party], "draft-to-delete", after)[-1] == "deleted", party
+    assert kinds(clients["d"], "draft-to-delete", after) == []
+    for outsider in ("anonymous", "b"):
+        assert kinds(clients[outsider], "draft-to-delete", world["start"]) == [], outsider
+    assert kinds(clients["admin"], "draft-to-delete", after)[-1] == "deleted"
+
+    # The same by raw SQL, parts first as the foreign keys require.
+    raw = AgreementFactory(slug="raw-draft", parties=[org_a])
+    after = latest_cursor()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM agreements_agreementparty WHERE agreement_id = %s", [raw.pk])
+        cursor.execute("DELETE FROM agreements_agreement WHERE id = %s", [raw.pk])
+    assert kinds(clients["a"], "raw-draft", after) == ["removed_from_view", "deleted"]
+    assert kinds(clients["c"], "raw-draft", world["start"]) == []
 
 
 def test_unpublishing_is_told_to_each_reader_as_it_sees_it(world):

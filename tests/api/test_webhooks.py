@@ -152,3 +152,93 @@ def test_a_read_only_token_still_reads_the_registry_only(cast, role_clients, end
     assert response.status_code in {401, 403}
     cast.public_a.refresh_from_db()
     assert cast.public_a.title_en == "Open cooperation of Alpha"
+
+
+# --------------------------------------------------------------------------
+# The delivery log and secret rotation
+
+
+def attempt(endpoint, webhook_id, **fields):
+    from django.utils import timezone
+
+    from agreements.models import WebhookDelivery
+
+    values = {"first_cursor": 1, "last_cursor": 2, "entries": 1, "attempted_at": timezone.now()} | fields
+    return WebhookDelivery.objects.create(endpoint=endpoint, webhook_id=webhook_id, **values)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff", *SEES])
+def test_who_reads_which_delivery_log(role, role_clients, endpoints):
+    for name, endpoint in endpoints.items():
+        attempt(endpoint, f"msg_{name}", status_code=200, succeeded=True, response_excerpt=f"thanks {name}")
+    client = role_clients[role]
+    for name, endpoint in endpoints.items():
+        response = client.get(f"{URL}{endpoint.pk}/deliveries/")
+        if role == "anonymous":
+            assert response.status_code == 401
+        elif role == "staff":
+            assert response.status_code == 403
+        elif name in SEES[role]:
+            assert response.status_code == 200, (role, name)
+            assert [row["webhook_id"] for row in response.json()["results"]] == [f"msg_{name}"]
+        else:
+            assert response.status_code == 404, (role, name)
+            assert f"thanks {name}" not in response.content.decode()
+
+
+def test_the_delivery_log_says_what_happened_newest_first(role_clients, endpoints):
+    import datetime
+
+    from django.utils import timezone
+
+    endpoint = endpoints["a"]
+    start = timezone.now()
+    attempt(endpoint, "msg_1", attempted_at=start, status_code=503, latency_ms=40, error="The receiver answered 503.")
+    attempt(endpoint, "msg_1", attempt=2, attempted_at=start + datetime.timedelta(seconds=30), status_code=200,
+            succeeded=True, latency_ms=12, response_excerpt="ok")  # fmt: skip
+    client = role_clients["partner_a"]
+    client.get(f"{URL}{endpoint.pk}/deliveries/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{URL}{endpoint.pk}/deliveries/")
+    # Rate-limit counters (the database cache without Redis) aside: token, endpoint, count, page.
+    own = [q["sql"] for q in captured.captured_queries]
+    own = [sql for sql in own if "registry_cache" not in sql and "SAVEPOINT" not in sql]
+    assert len(own) == 4, own
+    rows = response.json()["results"]
+    assert response.json()["count"] == 2
+    assert [(r["attempt"], r["status_code"], r["succeeded"], r["latency_ms"]) for r in rows] == [
+        (2, 200, True, 12),
+        (1, 503, False, 40),
+    ]
+    assert rows[0]["response_excerpt"] == "ok" and rows[1]["error"] == "The receiver answered 503."
+    assert rows[0]["webhook_id"] == rows[1]["webhook_id"] == "msg_1"  # a retry keeps its message's id
+    assert client.post(f"{URL}{endpoint.pk}/deliveries/").status_code == 405
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff", *SEES])
+def test_who_rotates_which_secret(role, role_clients, endpoints):
+    client = role_clients[role]
+    for name, endpoint in endpoints.items():
+        old = endpoint.secret
+        response = client.post(f"{URL}{endpoint.pk}/rotate-secret/")
+        endpoint.refresh_from_db()
+        if role in SEES and name in SEES[role]:
+            assert response.status_code == 200, (role, name)
+            body = response.json()
+            assert body["secret"] == endpoint.secret != old and body["secret"].startswith("whsec_")
+            assert body["previous_secret_expires_at"] is not None and "previous_secret" not in body
+            assert endpoint.previous_secret == old
+        else:
+            assert response.status_code == {"anonymous": 401, "staff": 403}.get(role, 404), (role, name)
+            assert endpoint.secret == old and endpoint.previous_secret == ""
+
+
+def test_the_schema_documents_the_delivery_log_and_rotation(client, db):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/v1/schema/", HTTP_ACCEPT_LANGUAGE="en").content)
+    log = schema["paths"]["/api/v1/webhooks/{id}/deliveries/"]["get"]
+    assert {"200", "401", "403", "404"} <= set(log["responses"])
+    rotate = schema["paths"]["/api/v1/webhooks/{id}/rotate-secret/"]["post"]
+    assert {"200", "401", "403", "404"} <= set(rotate["responses"]) and "requestBody" not in rotate
+    assert "previous_secret_expires_at" in schema["components"]["schemas"]["WebhookEndpoint"]["properties"]
