@@ -622,6 +622,24 @@ def bench_script(env: dict, *args: str) -> dict:
     return json.loads(output.stdout)
 
 
+def set_change_feed(url: str, on: bool) -> None:
+    """The change feed's triggers (agreements/feed_triggers.py, named <table>_chg_<event>) enabled or
+    disabled, in one transaction: disabled, writes record no entry, so there is nothing to deliver."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        triggers = conn.execute(
+            r"SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE '%\_chg\_%'"
+        ).fetchall()
+        if not triggers:
+            raise SystemExit("no change feed triggers (<table>_chg_<event>, agreements/feed_triggers.py) found")
+        with conn.transaction():
+            for table, name in triggers:
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} {} TRIGGER {}").format(
+                        sql.Identifier(table), sql.SQL("ENABLE" if on else "DISABLE"), sql.Identifier(name)
+                    )
+                )
+
+
 def mixed(product: Server, items: list[Scenario], setup: dict, args) -> list[str]:
     """Reads at full rate, alone and while the staff writer writes ``--mixed-rate`` agreements per second;
     interleaved rounds, medians."""
@@ -661,7 +679,9 @@ def mixed(product: Server, items: list[Scenario], setup: dict, args) -> list[str
     return lines
 
 
-def write_scenario(product: Server, env: dict, setup: dict, receiver: Receiver, args, work: Path) -> list[str]:
+def write_scenario(
+    product: Server, env: dict, url: str, setup: dict, receiver: Receiver, args, work: Path
+) -> list[str]:
     """Staff writes at ``--write-rate`` per second with webhook delivery on (the worker running), the change
     feed's triggers on and off in interleaved rounds: write latency, and delivery lag with the feed on."""
     load_start = loadavg()
@@ -677,10 +697,16 @@ def write_scenario(product: Server, env: dict, setup: dict, receiver: Receiver, 
     results = {"on": [], "off": []}
     lags, missing = [], 0
     try:
-        time.sleep(2)  # the worker's start
+        # One write delivered first: the worker has started and the endpoint is reachable.
+        set_change_feed(url, True)
+        first = Writer(product.port, setup["token"], setup["slugs"], 1, 1)
+        first.run()
+        _lags, not_delivered = receiver.lags(first.writes, wait=90)
+        if first.errors or not_delivered:
+            raise SystemExit(f"the first write was not delivered within 90 s; see {worker_log.name}")
         for _round in range(args.rounds):
             for state in ("on", "off"):
-                bench_script(env, "feed", state)
+                set_change_feed(url, state == "on")
                 writer = Writer(product.port, setup["token"], setup["slugs"], args.write_rate, args.duration)
                 writer.run()
                 if writer.errors:
@@ -693,7 +719,7 @@ def write_scenario(product: Server, env: dict, setup: dict, receiver: Receiver, 
         if worker.poll() is not None:
             raise SystemExit(f"the task worker stopped; see {worker_log.name}")
     finally:
-        bench_script(env, "feed", "on")
+        set_change_feed(url, True)
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(timeout=30)
@@ -711,7 +737,7 @@ def write_scenario(product: Server, env: dict, setup: dict, receiver: Receiver, 
     )
     lines = [
         f"Staff writes (PATCH of one published agreement through the API) at {args.write_rate:g}/s for "
-        f"{args.duration} s per phase, {args.rounds} interleaved rounds of feed on / off (its triggers dropped: "
+        f"{args.duration} s per phase, {args.rounds} interleaved rounds of feed on / off (its triggers disabled: "
         f"no entries, nothing to deliver); a webhook endpoint of a party organisation posts to a receiver on "
         f"127.0.0.1, `manage.py task_worker --interval 1` delivering. Medians of the rounds' percentiles.",
         "",
@@ -948,9 +974,11 @@ def main(argv=None) -> int:
         }
         servers = {app: known[app] for app in apps}
 
-        log("counting SQL per request in-process")
-        counts = {
-            "product": count_queries(
+        log("counting SQL per request in-process, starting the apps")
+        counts = {}
+
+        def count_all():
+            counts["product"] = count_queries(
                 env,
                 "bench.product_settings",
                 [
@@ -958,18 +986,22 @@ def main(argv=None) -> int:
                     {"name": "csv", "path": "/agreements.csv", "once": True},
                 ],
             )
-        }
-        if "naive" in servers:
-            counts["naive"] = count_queries(
-                env, "bench.naive_settings", [{"name": s.name, "path": s.naive} for s in items if s.naive]
-            )
+            if "naive" in servers:
+                counts["naive"] = count_queries(
+                    env, "bench.naive_settings", [{"name": s.name, "path": s.naive} for s in items if s.naive]
+                )
 
-        run_load = loadavg()
+        counting = threading.Thread(target=count_all)
+        counting.start()
         # All apps serve at once (idle but for the one being measured), so rounds can interleave.
         for server in servers.values():
             start(server, env, work)
+        counting.join()
+        redis.Redis.from_url(args.redis).flushdb()  # nothing the counting left is measured
+        for server in servers.values():
             # Every worker and thread answers once before anything is measured (each imports and connects).
             wrk(f"http://127.0.0.1:{server.port}/healthz", {}, args, 2)
+        run_load = loadavg()
         for scenario in items:
             run_scenario(scenario, servers, args)
             for app in ("product", "naive"):
@@ -1002,7 +1034,7 @@ def main(argv=None) -> int:
             reads = [s for s in items if s.name in names] or items[:1]
             report += ["", *mixed(product, reads, setup, args)]
         if not args.no_writes:
-            report += ["", *write_scenario(product, env, setup, receiver, args, work)]
+            report += ["", *write_scenario(product, env, url, setup, receiver, args, work)]
         report.append(f"\nLoad 1/5/15 at the end: {loadavg()}")
         text = "\n".join(report)
         print(text)

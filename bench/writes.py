@@ -1,15 +1,12 @@
 """Set-up for the benchmark's write scenarios, run in-process with the
 product's settings by bench/runner.py (``DJANGO_SETTINGS_MODULE`` set):
-
-- ``writes.py setup <receiver URL>``: a staff writer (a registry
-  administrator) with an API token, the published agreements it will edit
-  (those of the organisation that is a party to most of them), and a webhook
-  endpoint of that organisation posting to the receiver, its cursor at the
-  feed's end (no old entries). Prints JSON: token, slugs, organisation.
-- ``writes.py feed off`` / ``writes.py feed on``: the change feed's triggers
-  (agreements/feed_triggers.py) dropped, or put back from the models as
-  ``migrate`` does. With them off, writes record no feed entry, so there is
-  nothing to deliver: the "outbox off" side of the comparison.
+``writes.py setup <receiver URL>`` makes a staff writer (a registry
+administrator) with an API token, picks the published agreements it will
+edit (those of the organisation that is a party to most of them), and
+registers a webhook endpoint of that organisation posting to the receiver,
+its cursor at the feed's end (no old entries). Prints JSON: token, slugs,
+organisation. (The runner turns the change feed's triggers off and on
+itself, with ``ALTER TABLE … DISABLE/ENABLE TRIGGER``.)
 """
 
 import json
@@ -20,10 +17,8 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 
-from agreements import feed_triggers  # noqa: E402
 from agreements.models import Agreement, Change, Organisation, WebhookEndpoint  # noqa: E402
 from agreements.services import token_create  # noqa: E402
 
@@ -57,18 +52,7 @@ def setup(receiver: str) -> dict:
     return {"token": key, "slugs": slugs, "organisation": organisation.slug}
 
 
-def feed(state: str) -> dict:
-    with transaction.atomic():
-        if state == "off":
-            feed_triggers.before_migrate(sender=None)
-        else:
-            feed_triggers.after_migrate(sender=None)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE %s", ["%\\_chg\\_%"])
-        return {"feed": state, "triggers": cursor.fetchone()[0]}
-
-
 if __name__ == "__main__":
-    command = sys.argv[1]
-    result = setup(sys.argv[2]) if command == "setup" else feed(sys.argv[2])
-    json.dump(result, sys.stdout)
+    if sys.argv[1:2] != ["setup"] or len(sys.argv) != 3:
+        raise SystemExit("usage: writes.py setup <receiver URL>")
+    json.dump(setup(sys.argv[2]), sys.stdout)
