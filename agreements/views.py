@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from .access import PUBLIC, Viewer
 from .choices import AgreementKind
 from .filtersets import AgreementFilterSet
 from .legal import render_body
+from .listing import listed_agreements
 from .models import (
     NEWEST_FIRST,
     Agreement,
@@ -117,7 +119,8 @@ def list_filters(request):
 @cached_page
 def agreement_list(request):
     queryset, errors = filtered_agreements(request)
-    paginator = Paginator(queryset.for_listing(), PAGE_SIZE)
+    # The page's ids first (the partial indexes serve the order), then the table's rows.
+    paginator = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
     page = None
     if not errors:
         try:
@@ -130,18 +133,29 @@ def agreement_list(request):
     active = {name: values for name, values in selected.items() if any(values)}
     context = {
         "page": page,
-        "agreements": page.object_list if page else [],
+        "agreements": listed_agreements(page.object_list) if page else [],
         "errors": errors,
         "active": active,
         "selected": selected,
         "query_without_page": _query_without(request, "page"),
-        **_filter_choices(),
+        # The filter block (over a thousand <option>s with their counts) is
+        # rendered once per state of the data, day, language and filters
+        # ({% cache %} keyed by ``filter_block``); its choices and counts are
+        # read only when it is rendered.
+        "filter_block": _filter_block_key(selected, errors),
+        "choices": SimpleLazyObject(_filter_choices),
         "kinds": AgreementKind.choices,
         "statuses": facets.PUBLIC_STATUSES,
-        "facets": {} if errors else facets.facet_counts(list_filters(request)),
+        "facets": {} if errors else SimpleLazyObject(lambda: facets.facet_counts(list_filters(request))),
         "orderings": [(value, _(label)) for value, label in ORDERINGS],
     }
     return render(request, "agreements/agreement_list.html", context, status=400 if errors else 200)
+
+
+def _filter_block_key(selected: dict, errors: dict) -> str:
+    state = repr((sorted(selected.items()), bool(errors)))
+    digest = hashlib.sha256(state.encode()).hexdigest()
+    return f"{DataVersion.current()}:{timezone.localdate()}:{get_language()}:{digest}"
 
 
 def _filter_choices() -> dict:
@@ -246,7 +260,7 @@ def organisation_detail(request, slug):
     its_agreements = published_agreements().filter(
         Exists(AgreementParty.objects.filter(agreement=OuterRef("pk"), organisation=organisation))
     )
-    page = _page(request, its_agreements.order_by(*NEWEST_FIRST).for_listing())
+    page = _page(request, its_agreements.order_by(*NEWEST_FIRST).values_list("pk", flat=True))
     partners = list(
         Organisation.objects.filter(
             Exists(AgreementParty.objects.filter(organisation=OuterRef("pk"), agreement__in=its_agreements))
@@ -273,7 +287,7 @@ def organisation_detail(request, slug):
         {
             "organisation": organisation,
             "page": page,
-            "agreements": page.object_list,
+            "agreements": listed_agreements(page.object_list),
             "query_without_page": _query_without(request, "page"),
             "partners": partners,
             "partner_map": partner_map,
@@ -367,7 +381,9 @@ def signing_event_detail(request, slug):
     event = get_object_or_404(
         SigningEvent.objects.select_related("trip").prefetch_related(
             Prefetch(
-                "agreements", queryset=published_agreements().with_related(PUBLIC), to_attr="published_agreements"
+                "agreements",
+                queryset=published_agreements().only("pk", "signing_event_id"),
+                to_attr="published_agreements",
             ),
             Prefetch("people_present", queryset=Person.objects.visible_to(PUBLIC), to_attr="public_people"),
         ),
@@ -392,7 +408,12 @@ def signing_event_detail(request, slug):
             "name": event.trip.title,
             "url": request.build_absolute_uri(event.trip.get_absolute_url()),
         }
-    return render(request, "agreements/signingevent_detail.html", {"event": event, "json_ld": json_ld(data)})
+    context = {
+        "event": event,
+        "agreements": listed_agreements([agreement.pk for agreement in event.published_agreements]),
+        "json_ld": json_ld(data),
+    }
+    return render(request, "agreements/signingevent_detail.html", context)
 
 
 @cached_page
@@ -408,11 +429,13 @@ def topic_list(request):
 @cached_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    page = _page(request, published_agreements().filter(topics=topic).order_by(*NEWEST_FIRST).for_listing())
+    page = _page(
+        request, published_agreements().filter(topics=topic).order_by(*NEWEST_FIRST).values_list("pk", flat=True)
+    )
     context = {
         "topic": topic,
         "page": page,
-        "agreements": page.object_list,
+        "agreements": listed_agreements(page.object_list),
         "query_without_page": _query_without(request, "page"),
     }
     return render(request, "agreements/topic_detail.html", context)

@@ -288,3 +288,15 @@ def test_detail_pages_run_a_constant_number_of_queries(client):
         )
     after = [page_queries(client, page) for page in pages()]
     assert before == after
+
+
+def test_the_filter_block_is_rendered_once_per_state_of_the_data(client):
+    """A new address (another page, an ignored parameter) is a new page, but its
+    filter block (choices and counts) comes from the cache; a write shows at once."""
+    make_public_rows(3)
+    first = page_queries(client, "/en/")
+    again = page_queries(client, "/en/?utm_source=x")  # a new address: the page is produced, not its filters
+    assert again < first
+    assert 'value="org-late"' not in client.get("/en/?utm_source=y").content.decode()
+    AgreementFactory(signed=True, parties=[OrganisationFactory(slug="org-late", name="Late Partner")])
+    assert 'value="org-late"' in client.get("/en/?utm_source=z").content.decode()
