@@ -999,8 +999,10 @@ def main(argv=None) -> int:
         counting.join()
         redis.Redis.from_url(args.redis).flushdb()  # nothing the counting left is measured
         for server in servers.values():
-            # Every worker and thread answers once before anything is measured (each imports and connects).
-            wrk(f"http://127.0.0.1:{server.port}/healthz", {}, args, 2)
+            # Every worker and thread answers before anything is measured (each imports, connects, loads
+            # the API's and the pages' code): 2 s of the API list (the same address on every app), then of /.
+            for path in ("/api/v1/agreements/?page_size=50", "/"):
+                wrk(f"http://127.0.0.1:{server.port}{path}", {}, args, 2)
         run_load = loadavg()
         for scenario in items:
             run_scenario(scenario, servers, args)
