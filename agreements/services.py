@@ -391,10 +391,9 @@ def agreement_canonical(agreement: Agreement) -> dict:
     not how the registry keeps it (status, texts of summaries, publication).
     Its hash (``agreement_content_hash``) is the SHA-256 of its canonical JSON:
     keys sorted, no spaces, UTF-8 (RFC 8785's form for these values)."""
-    parties = sorted(
-        (party.organisation.slug, party.role) for party in agreement.parties.select_related("organisation")
-    )
-    documents = sorted(document.sha256 for document in agreement.documents.all() if document.sha256)
+    parties = sorted((party.organisation.slug, party.role) for party in _parties(agreement))
+    # Every document counts, public or not (the page's prefetch holds only the visible ones).
+    documents = sorted(agreement.documents.exclude(sha256="").values_list("sha256", flat=True))
     return {
         "version": CANONICAL_VERSION,
         "slug": agreement.slug,
@@ -408,6 +407,14 @@ def agreement_canonical(agreement: Agreement) -> dict:
         "indefinite": agreement.indefinite,
         "documents": documents,
     }
+
+
+def _parties(agreement: Agreement) -> list:
+    """The agreement's parties with their organisations, in their order: the
+    ones a page or the admin has prefetched already, else read once."""
+    if "parties" in getattr(agreement, "_prefetched_objects_cache", {}):
+        return list(agreement.parties.all())
+    return list(agreement.parties.select_related("organisation").order_by("position", "id"))
 
 
 def canonical_json(value: dict) -> bytes:
@@ -435,7 +442,7 @@ def agreement_confirmations(agreement: Agreement) -> dict:
     for confirmation in agreement.confirmations.select_related("organisation").order_by("confirmed_at", "id"):
         latest[confirmation.organisation_id] = confirmation
     parties = []
-    for party in agreement.parties.select_related("organisation").order_by("position", "id"):
+    for party in _parties(agreement):
         confirmation = latest.get(party.organisation_id)
         if confirmation is None:
             state = "not_confirmed"
